@@ -1,0 +1,30 @@
+# The two set-up commands of the README. Both create .venv on first use and reinstall when pyproject.toml
+# changes; `make test` adds the test extras to the same environment.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+## run: build the graph from studies/ into dist/, validate it (SHACL) and check its consistency (HermiT)
+run: $(VENV)/.installed
+	$(BIN)/pvkg build --studies studies --out dist
+
+## test: the whole test suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache

@@ -1,0 +1,74 @@
+"""The errors a user can cause. The CLI catches only PvkgError and prints its lines, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where it is, what it concerns, what is wrong and what to do."""
+
+    file: str
+    line: int | None
+    subject: str | None  # e.g. "finding smsf-02"; None when the problem is about the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        subject = f" {self.subject}:" if self.subject else ""
+        return f"{where}:{subject} {self.message}"
+
+
+class PvkgError(Exception):
+    """Base of every error pvkg reports to its user. `lines()` gives what to print, one line each."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+class InputError(PvkgError):
+    """Study or vocabulary files that cannot become a valid graph; carries one Problem per defect."""
+
+    def __init__(self, problems: list[Problem], fine_files: list[str] | None = None):
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.subject or "", p.message))
+        self.fine_files = fine_files or []
+        super().__init__(f"{len(self.problems)} problem(s) in the input")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ValidationError(InputError):
+    """The graph built from the input does not conform to the SHACL shapes."""
+
+
+class InconsistencyError(PvkgError):
+    """The reasoner found the ontology and data inconsistent, or some classes unsatisfiable."""
+
+    def __init__(self, message: str, unsatisfiable: list[str] | None = None):
+        self.unsatisfiable = unsatisfiable or []
+        super().__init__(message)
+
+
+class ReasonerError(PvkgError):
+    """The reasoner could not run (for example, no Java)."""
+
+    exit_code = 2
+
+
+class UsageError(PvkgError):
+    """A command was called with arguments that cannot work (a folder that does not exist...)."""
+
+    exit_code = 2
+
+
+def display_path(path: Path) -> str:
+    """A path as the user should see it: relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,333 @@
+"""Stage 2: a checked Corpus -> an RDF graph, and the ontology with its imports resolved from local files.
+
+Every resource gets an IRI minted from ids in the study files (pvkg.namespaces), never a blank node, so the
+same input always gives the same triples. Alongside the graph the loader keeps a SourceMap from each IRI
+to the file and line it came from, which later stages use to word their messages.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL
+
+from . import resources
+from .errors import PvkgError
+from .namespaces import (
+    BIBO, CITO, CONCEPT_PREFIXES, CPSV, CV, DIRECTIONS, EU_COUNTRY_SCHEME, FINDING_KINDS, LEVELS, PVKG, VANN,
+    city_iri, concept_iri, country_iri, finding_iri, part_iri, person_iri, venue_iri, work_iri,
+)
+from .studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work
+
+PREFIXES = {
+    "pvkg": PVKG._NS, "id": URIRef("https://w3id.org/pvkg/id/"), "owl": OWL, "rdf": RDF, "rdfs": RDFS,
+    "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": URIRef("http://www.w3.org/ns/prov#"), "bibo": BIBO,
+    "cito": CITO, "foaf": FOAF, "cv": CV, "cpsv": CPSV, "vann": VANN,
+    "country": URIRef("http://publications.europa.eu/resource/authority/country/"),
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True, replace=True)
+    return graph
+
+
+# ------------------------------------------------------------------------------------------------------
+# The ontology
+# ------------------------------------------------------------------------------------------------------
+
+
+def _catalog(catalog: Path) -> dict[str, Path]:
+    """Import IRI -> local file, from an OASIS XML catalog as Protégé writes it."""
+    ns = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
+    root = ET.parse(catalog).getroot()
+    return {e.get("name"): (catalog.parent / e.get("uri")).resolve() for e in root.iter(f"{ns}uri")}
+
+
+def load_ontology(path: Path | None = None, catalog: Path | None = None) -> Graph:
+    """The ontology and, transitively, every ontology it imports, each read from its local copy."""
+    path = path or resources.ontology_file()
+    mapping = _catalog(catalog or resources.ontology_catalog())
+    graph = bind_prefixes(Graph())
+    graph.parse(path, format="turtle")
+    done: set[str] = set()
+    while pending := {str(o) for o in graph.objects(None, OWL.imports)} - done:
+        for iri in sorted(pending):
+            local = mapping.get(iri)
+            if local is None or not local.is_file():
+                raise PvkgError(f"{path}: owl:imports <{iri}> has no local copy in {catalog}; add it to the "
+                                "catalog (pvkg never fetches imports from the network)")
+            graph.parse(local, format="turtle")
+            done.add(iri)
+    return graph
+
+
+# ------------------------------------------------------------------------------------------------------
+# The data
+# ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceMap:
+    """Where each resource of the data came from, for messages that point into the study files."""
+
+    places: dict[URIRef, tuple[Where, str]] = field(default_factory=dict)
+
+    def add(self, iri: URIRef, where: Where, subject: str) -> None:
+        self.places.setdefault(iri, (where, subject))
+
+    def get(self, iri) -> tuple[Where, str] | None:
+        return self.places.get(iri)
+
+
+def _lang(graph: Graph, subject: URIRef, predicate: URIRef, text: LangText) -> None:
+    for tag, value in text.items():
+        graph.add((subject, predicate, Literal(value, lang=tag)))
+
+
+def _display_name(name: str) -> str:
+    """'Luna, Dolores E.' -> 'Dolores E. Luna'; a name without a comma stays as it is."""
+    family, _, given = name.partition(",")
+    return f"{given.strip()} {family.strip()}" if given.strip() else family.strip()
+
+
+def short_citation(work: Work) -> str:
+    """Author-year label: 'Luna et al. (2024)', 'Twizeyimana & Andersson (2019)', or the title."""
+    families = [a.partition(",")[0].strip() for a in work.authors]
+    year = f" ({work.year})" if work.year else ""
+    if not families:
+        return work.title.get("en", work.id) + year
+    if len(families) == 1:
+        return families[0] + year
+    if len(families) == 2:
+        return f"{families[0]} & {families[1]}{year}"
+    return f"{families[0]} et al.{year}"
+
+
+def full_citation(work: Work) -> str:
+    parts = []
+    if work.authors:
+        names = [a.strip() for a in work.authors]
+        parts.append(", ".join(names[:-1]) + " & " + names[-1] if len(names) > 1 else names[0])
+    if work.year:
+        parts.append(f"({work.year})")
+    if work.title:
+        parts.append(work.title.get("en") + ".")
+    venue = work.venue or ""
+    if work.volume:
+        venue += f" {work.volume}" + (f"({work.issue})" if work.issue else "")
+    if work.article_number:
+        venue += f", article {work.article_number}"
+    if work.pages:
+        venue += f", {work.pages}"
+    if venue.strip():
+        parts.append(venue.strip() + ".")
+    if work.doi:
+        parts.append(f"https://doi.org/{work.doi}")
+    return " ".join(parts)
+
+
+class _Builder:
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.graph = bind_prefixes(Graph())
+        self.sources = SourceMap()
+
+    def add(self, s, p, o) -> None:
+        self.graph.add((s, p, o))
+
+    def concept(self, c: Concept) -> None:
+        iri = concept_iri(c.id)
+        spec = CONCEPT_PREFIXES[c.id.split(":", 1)[0]]
+        self.sources.add(iri, c.where, f"concept {c.id}")
+        self.add(iri, RDF.type, SKOS.Concept)
+        self.add(iri, RDF.type, spec.cls)
+        if c.type:
+            self.add(iri, RDF.type, spec.subtypes[c.type])
+        self.add(iri, DCTERMS.identifier, Literal(c.id))
+        self.add(iri, SKOS.inScheme, spec.scheme)
+        _lang(self.graph, iri, SKOS.prefLabel, c.label)
+        for tag, labels in c.alt_labels.items():
+            for label in labels:
+                self.add(iri, SKOS.altLabel, Literal(label, lang=tag))
+        _lang(self.graph, iri, SKOS.definition, c.definition)
+        for broader in c.broader:
+            self.add(iri, SKOS.broader, concept_iri(broader))
+        if not c.broader:
+            self.add(iri, SKOS.topConceptOf, spec.scheme)
+            self.add(spec.scheme, SKOS.hasTopConcept, iri)
+        if c.note:
+            self.add(iri, SKOS.editorialNote, Literal(c.note, lang="en"))
+        if c.step_count is not None:
+            self.add(iri, PVKG.stepCount, Literal(c.step_count, datatype=XSD.positiveInteger))
+        if c.declared_in:
+            self.add(iri, DCTERMS.source, work_iri(c.declared_in))
+
+    def places(self) -> None:
+        for country in self.corpus.countries:
+            iri = country_iri(country.code)
+            self.sources.add(iri, country.where, f"country {country.code}")
+            self.add(iri, RDF.type, DCTERMS.Location)
+            self.add(iri, RDF.type, SKOS.Concept)
+            self.add(iri, SKOS.inScheme, EU_COUNTRY_SCHEME)
+            self.add(iri, SKOS.notation, Literal(country.code))
+            _lang(self.graph, iri, SKOS.prefLabel, country.label)
+        if self.corpus.countries:
+            self.add(EU_COUNTRY_SCHEME, RDF.type, SKOS.ConceptScheme)
+            self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, Literal("Countries (EU authority table)", lang="en"))
+        for city in self.corpus.cities:
+            iri = city_iri(city.id)
+            self.sources.add(iri, city.where, f"city {city.id}")
+            self.add(iri, RDF.type, DCTERMS.Location)
+            _lang(self.graph, iri, SKOS.prefLabel, city.label)
+            self.add(iri, DCTERMS.isPartOf, country_iri(city.country))
+
+    def work(self, work: Work, iri: URIRef) -> None:
+        self.sources.add(iri, work.where, f"work {work.id}")
+        self.add(iri, RDF.type, BIBO.AcademicArticle)
+        self.add(iri, DCTERMS.identifier, Literal(work.id))
+        self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
+        self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
+        _lang(self.graph, iri, DCTERMS.title, work.title)
+        for name in work.authors:
+            person = person_iri(name)
+            self.add(iri, DCTERMS.creator, person)
+            self.add(person, RDF.type, FOAF.Person)
+            self.add(person, FOAF.name, Literal(_display_name(name)))
+        if work.author_note:
+            self.add(iri, DCTERMS.description, Literal(work.author_note, lang="en"))
+        if work.year:
+            self.add(iri, DCTERMS.issued, Literal(str(work.year), datatype=XSD.gYear))
+        if work.venue:
+            venue = venue_iri(work.venue)
+            self.add(iri, DCTERMS.isPartOf, venue)
+            venue_class = BIBO.Proceedings if work.type == "conference-paper" else BIBO.Journal
+            self.add(venue, RDF.type, venue_class)
+            self.add(venue, DCTERMS.title, Literal(work.venue))
+        for predicate, value in ((BIBO.volume, work.volume), (BIBO.issue, work.issue),
+                                 (BIBO.number, work.article_number), (BIBO.doi, work.doi)):
+            if value:
+                self.add(iri, predicate, Literal(value))
+        if work.pages:
+            start, _, end = work.pages.replace("–", "-").partition("-")
+            self.add(iri, BIBO.pageStart, Literal(start.strip()))
+            if end.strip():
+                self.add(iri, BIBO.pageEnd, Literal(end.strip()))
+        if work.url:
+            self.add(iri, FOAF.page, URIRef(work.url))
+        if work.language:
+            self.add(iri, DCTERMS.language, Literal(work.language))
+
+    def design(self, owner: URIRef, work_id: str, path: tuple[str, ...], design: Design | None,
+               locator: str | None) -> None:
+        if design is None:
+            return
+        iri = part_iri(work_id, *path, "design")
+        self.sources.add(iri, design.where, f"design of {work_id}")
+        self.add(owner, PVKG.hasDesign, iri)
+        self.add(iri, RDF.type, PVKG.StudyDesign)
+        for method in design.methods:
+            self.add(iri, PVKG.usesMethod, concept_iri(method))
+        _lang(self.graph, iri, PVKG.statement, design.statement)
+        if design.locator or locator:
+            self.add(iri, PVKG.locator, Literal(design.locator or locator))
+        if design.quality_threshold is not None:
+            self.add(iri, PVKG.qualityThreshold, Literal(f"{design.quality_threshold:g}", datatype=XSD.decimal))
+
+    def context(self, owner: URIRef, work_id: str, path: tuple[str, ...], ctx: Context | None,
+                locator: str | None) -> None:
+        if ctx is None:
+            return
+        iri = part_iri(work_id, *path, "context")
+        self.sources.add(iri, ctx.where, f"context of {work_id}")
+        self.add(owner, PVKG.hasContext, iri)
+        self.add(iri, RDF.type, PVKG.StudyContext)
+        if ctx.locator or locator:
+            self.add(iri, PVKG.locator, Literal(ctx.locator or locator))
+        if ctx.country:
+            self.add(iri, DCTERMS.spatial, country_iri(ctx.country))
+        for city in ctx.cities:
+            self.add(iri, DCTERMS.spatial, city_iri(city))
+        if ctx.city_count is not None:
+            self.add(iri, PVKG.cityCount, Literal(ctx.city_count, datatype=XSD.nonNegativeInteger))
+        _lang(self.graph, iri, PVKG.population, ctx.population)
+        _lang(self.graph, iri, PVKG.setting, ctx.setting)
+        for channel in ctx.channels:
+            self.add(iri, PVKG.channel, concept_iri(channel))
+        if ctx.sample is not None:
+            sample = part_iri(work_id, *path, "sample")
+            self.add(iri, PVKG.hasSample, sample)
+            self.add(sample, RDF.type, PVKG.Sample)
+            self.add(sample, PVKG.sampleSize, Literal(ctx.sample.size, datatype=XSD.nonNegativeInteger))
+            _lang(self.graph, sample, PVKG.sampleUnit, ctx.sample.unit)
+
+    def study(self, study: Study) -> None:
+        iri = work_iri(study.id)
+        self.work(study.record, iri)
+        self.sources.places[iri] = (study.record.where, f"study {study.id}")
+        self.add(iri, RDF.type, PVKG.Study)
+        for rq in study.research_questions:
+            rq_iri = part_iri(study.id, "question", rq.id)
+            self.sources.add(rq_iri, rq.where, f"study {study.id} question {rq.id}")
+            self.add(iri, PVKG.hasResearchQuestion, rq_iri)
+            self.add(rq_iri, RDF.type, PVKG.ResearchQuestion)
+            self.add(rq_iri, PVKG.locator, Literal(rq.locator))
+            _lang(self.graph, rq_iri, PVKG.statement, rq.statement)
+        self.design(iri, study.id, (), study.design, None)
+        self.context(iri, study.id, (), study.context, None)
+        for cite in study.cites:
+            cite_iri = part_iri(study.id, "cites", cite.id)
+            self.sources.add(cite_iri, cite.where, f"study {study.id} cited work {cite.id}")
+            self.add(iri, CITO.cites, cite_iri)
+            self.add(cite_iri, RDF.type, PVKG.CitedWork)
+            self.add(cite_iri, PVKG.citedAs, Literal(cite.cited_as))
+            self.add(cite_iri, PVKG.locator, Literal(cite.locator))
+            self.add(cite_iri, RDFS.label, Literal(cite.cited_as, lang="en"))
+            if cite.identified_as:
+                self.add(cite_iri, PVKG.identifiedAs, work_iri(cite.identified_as))
+            _lang(self.graph, cite_iri, PVKG.correctionNote, cite.correction)
+            self.design(cite_iri, study.id, ("cites", cite.id), cite.design, cite.locator)
+            self.context(cite_iri, study.id, ("cites", cite.id), cite.context, cite.locator)
+        for finding in study.findings:
+            self.finding(finding)
+
+    def finding(self, f: Finding) -> None:
+        iri = finding_iri(f.id)
+        self.sources.add(iri, f.where, f"finding {f.id}")
+        self.add(iri, RDF.type, PVKG.Finding)
+        self.add(iri, RDF.type, FINDING_KINDS[f.kind])
+        self.add(iri, DCTERMS.identifier, Literal(f.id))
+        self.add(iri, PVKG.reportedIn, work_iri(f.study))
+        self.add(iri, PVKG.locator, Literal(f.locator))
+        _lang(self.graph, iri, PVKG.statement, f.statement)
+        for cid in f.about:
+            self.add(iri, CONCEPT_PREFIXES[cid.split(":", 1)[0]].about, concept_iri(cid))
+        for cid in f.link_from:
+            self.add(iri, PVKG.linkFrom, concept_iri(cid))
+        for cid in f.link_to:
+            self.add(iri, PVKG.linkTo, concept_iri(cid))
+        if f.direction:
+            self.add(iri, PVKG.direction, DIRECTIONS[f.direction])
+        if f.level:
+            self.add(iri, PVKG.atLevel, LEVELS[f.level])
+        if f.work:
+            self.add(iri, PVKG.aboutWork, part_iri(f.study, "cites", f.work))
+        if f.note:
+            self.add(iri, SKOS.editorialNote, Literal(f.note, lang="en"))
+
+
+def corpus_to_graph(corpus: Corpus) -> tuple[Graph, SourceMap]:
+    """The data graph of a corpus (without the ontology), and where each of its resources came from."""
+    builder = _Builder(corpus)
+    for concept in corpus.concepts:
+        builder.concept(concept)
+    builder.places()
+    for work in corpus.works:
+        builder.work(work, work_iri(work.id))
+    for study in corpus.studies:
+        builder.study(study)
+    return builder.graph, builder.sources

@@ -1,0 +1,162 @@
+"""Namespaces and IRI minting. The pvkg terms form a closed namespace, so that a typo raises instead of
+minting a wrong IRI (a test checks that each term is declared in ontology/pvkg.ttl). Every IRI of the data
+is made here and nowhere else, so the same input always gives the same IRIs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+BASE = "https://w3id.org/pvkg/"
+ONTOLOGY_IRI = URIRef(BASE + "ontology")
+ID = Namespace(BASE + "id/")
+
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+CITO = Namespace("http://purl.org/spar/cito/")
+CV = Namespace("http://data.europa.eu/m8g/")
+CPSV = Namespace("http://purl.org/vocab/cpsv#")
+VANN = Namespace("http://purl.org/vocab/vann/")
+EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+EU_COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
+
+
+class PVKG(DefinedNamespace):
+    """The pvkg ontology's own terms."""
+
+    _NS = Namespace(BASE + "ontology#")
+    _fail = True
+
+    # classes
+    Study: URIRef
+    CitedWork: URIRef
+    ResearchQuestion: URIRef
+    StudyDesign: URIRef
+    StudyContext: URIRef
+    Sample: URIRef
+    PublicValue: URIRef
+    ValueDimension: URIRef
+    ServiceCharacteristic: URIRef
+    AdoptionFactor: URIRef
+    FactorCategory: URIRef
+    Method: URIRef
+    InfluenceDirection: URIRef
+    ValueLevel: URIRef
+    Finding: URIRef
+    ValueFinding: URIRef
+    LinkFinding: URIRef
+    FactorFinding: URIRef
+    CitedWorkFinding: URIRef
+    # individuals of the closed sets
+    Driver: URIRef
+    Barrier: URIRef
+    IndividualLevel: URIRef
+    SocietalLevel: URIRef
+    # object properties
+    reportedIn: URIRef
+    hasResearchQuestion: URIRef
+    hasDesign: URIRef
+    usesMethod: URIRef
+    hasContext: URIRef
+    hasSample: URIRef
+    channel: URIRef
+    about: URIRef
+    aboutValue: URIRef
+    aboutCharacteristic: URIRef
+    aboutFactor: URIRef
+    aboutChannel: URIRef
+    aboutWork: URIRef
+    linkFrom: URIRef
+    linkTo: URIRef
+    direction: URIRef
+    atLevel: URIRef
+    identifiedAs: URIRef
+    # data properties
+    locator: URIRef
+    statement: URIRef
+    citedAs: URIRef
+    correctionNote: URIRef
+    sampleSize: URIRef
+    sampleUnit: URIRef
+    cityCount: URIRef
+    setting: URIRef
+    population: URIRef
+    qualityThreshold: URIRef
+    stepCount: URIRef
+
+
+@dataclass(frozen=True)
+class ConceptPrefix:
+    """What a concept id's prefix (the part before ':') means: its scheme, its class, and the property
+    by which a finding is about it (None where findings are not about such concepts)."""
+
+    scheme: URIRef
+    cls: URIRef
+    about: URIRef | None
+    subtypes: dict[str, URIRef]
+
+
+CONCEPT_PREFIXES: dict[str, ConceptPrefix] = {
+    "value": ConceptPrefix(ID["scheme/values"], PVKG.PublicValue, PVKG.aboutValue,
+                           {"dimension": PVKG.ValueDimension}),
+    "characteristic": ConceptPrefix(ID["scheme/characteristics"], PVKG.ServiceCharacteristic,
+                                    PVKG.aboutCharacteristic, {}),
+    "factor": ConceptPrefix(ID["scheme/factors"], PVKG.AdoptionFactor, PVKG.aboutFactor,
+                            {"category": PVKG.FactorCategory}),
+    "method": ConceptPrefix(ID["scheme/methods"], PVKG.Method, None, {}),
+    "channel": ConceptPrefix(ID["scheme/channels"], CV.Channel, PVKG.aboutChannel, {}),
+}
+
+DIRECTIONS = {"driver": PVKG.Driver, "barrier": PVKG.Barrier}
+LEVELS = {"individual": PVKG.IndividualLevel, "societal": PVKG.SocietalLevel}
+FINDING_KINDS = {
+    "values": PVKG.ValueFinding,
+    "link": PVKG.LinkFinding,
+    "factor": PVKG.FactorFinding,
+    "cited-work": PVKG.CitedWorkFinding,
+}
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII slug for IRIs minted from names ("Luna-Reyes, Luis F." -> "luna-reyes-luis-f")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def concept_iri(concept_id: str) -> URIRef:
+    prefix, local = concept_id.split(":", 1)
+    return ID[f"{prefix}/{local}"]
+
+
+def work_iri(work_id: str) -> URIRef:
+    return ID[f"work/{work_id}"]
+
+
+def part_iri(work_id: str, *path: str) -> URIRef:
+    """A resource that belongs to one work: its design, context, research questions, cited works."""
+    return ID["work/" + "/".join((work_id, *path))]
+
+
+def finding_iri(finding_id: str) -> URIRef:
+    return ID[f"finding/{finding_id}"]
+
+
+def person_iri(name: str) -> URIRef:
+    return ID[f"person/{slugify(name)}"]
+
+
+def venue_iri(name: str) -> URIRef:
+    return ID[f"venue/{slugify(name)}"]
+
+
+def country_iri(code: str) -> URIRef:
+    return EU_COUNTRY[code]
+
+
+def city_iri(city_id: str) -> URIRef:
+    return ID[f"place/{city_id}"]

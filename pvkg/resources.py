@@ -1,0 +1,41 @@
+"""Where pvkg's data files are. The only module that joins paths to the ontology, shapes, queries and
+vocabularies: from a source checkout it uses the top-level folders (the source of truth); from an
+installed wheel, the copies under pvkg/data/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT_DIR = _PACKAGE_DIR.parent
+_WHEEL_DATA_DIR = _PACKAGE_DIR / "data"
+
+
+def data_dir(name: str) -> Path:
+    """The folder of one kind of data file: 'ontology', 'shapes', 'queries', 'vocabulary' or 'studies'."""
+    checkout = _CHECKOUT_DIR / name
+    if (_CHECKOUT_DIR / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return _WHEEL_DATA_DIR / name
+
+
+def ontology_file() -> Path:
+    return data_dir("ontology") / "pvkg.ttl"
+
+
+def ontology_catalog() -> Path:
+    return data_dir("ontology") / "catalog-v001.xml"
+
+
+def shapes_files() -> list[Path]:
+    return sorted(data_dir("shapes").glob("*.ttl"))
+
+
+def vocabulary_files() -> list[Path]:
+    return sorted(data_dir("vocabulary").glob("*.yaml"))
+
+
+def default_studies_dir() -> Path:
+    """`studies/` of the working directory when there is one, else the seed studies shipped with pvkg."""
+    here = Path("studies")
+    return here if here.is_dir() else data_dir("studies")

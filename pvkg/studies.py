@@ -1,0 +1,841 @@
+"""Stage 1: study and vocabulary files -> a checked Corpus.
+
+Reads the YAML files (with line numbers), checks their shape field by field, and then checks the corpus as
+a whole: ids unique across files, every concept, work and cited work referred to is declared. Every defect
+becomes a Problem naming the file, the line and the item; all of them are collected and raised together
+as one InputError, so a user fixes a file in one pass. The format is documented in docs/encoding.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import InputError, Problem, UsageError, display_path
+from .namespaces import CONCEPT_PREFIXES, DIRECTIONS, FINDING_KINDS, LEVELS, SLUG_PATTERN
+
+LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+CONCEPT_ID = re.compile(r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
+WORK_TYPES = ("journal-article", "conference-paper")
+
+
+# ------------------------------------------------------------------------------------------------------
+# The corpus
+# ------------------------------------------------------------------------------------------------------
+
+LangText = dict[str, str]  # language tag -> text
+
+
+@dataclass(frozen=True)
+class Where:
+    file: str
+    line: int
+
+
+@dataclass
+class Concept:
+    id: str
+    type: str | None
+    label: LangText
+    alt_labels: dict[str, list[str]]
+    definition: LangText
+    broader: list[str]
+    note: str | None
+    step_count: int | None
+    declared_in: str | None  # id of the study whose file declares it; None for pvkg's own vocabulary
+    where: Where
+
+
+@dataclass
+class Country:
+    code: str
+    label: LangText
+    where: Where
+
+
+@dataclass
+class City:
+    id: str
+    label: LangText
+    country: str
+    where: Where
+
+
+@dataclass
+class Sample:
+    size: int
+    unit: LangText
+
+
+@dataclass
+class Context:
+    locator: str | None
+    country: str | None
+    cities: list[str]
+    city_count: int | None
+    population: LangText
+    setting: LangText
+    channels: list[str]
+    sample: Sample | None
+    where: Where
+
+
+@dataclass
+class Design:
+    locator: str | None
+    methods: list[str]
+    statement: LangText
+    quality_threshold: float | None
+    where: Where
+
+
+@dataclass
+class Work:
+    """A bibliographic record: of an encoded study, or of a catalogued work a cited work is identified as."""
+
+    id: str
+    type: str
+    title: LangText
+    authors: list[str]
+    author_note: str | None
+    year: int | None
+    venue: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    article_number: str | None
+    doi: str | None
+    url: str | None
+    language: str | None
+    where: Where
+
+
+@dataclass
+class ResearchQuestion:
+    id: str
+    locator: str
+    statement: LangText
+    where: Where
+
+
+@dataclass
+class CitedWork:
+    id: str
+    cited_as: str
+    locator: str
+    identified_as: str | None
+    correction: LangText
+    design: Design | None
+    context: Context | None
+    where: Where
+
+
+@dataclass
+class Finding:
+    id: str
+    kind: str
+    study: str
+    locator: str
+    statement: LangText
+    about: list[str]
+    link_from: list[str]
+    link_to: list[str]
+    direction: str | None
+    level: str | None
+    work: str | None
+    note: str | None
+    where: Where
+
+
+@dataclass
+class Study:
+    record: Work
+    source_file: str | None
+    research_questions: list[ResearchQuestion]
+    design: Design | None
+    context: Context | None
+    cites: list[CitedWork]
+    findings: list[Finding]
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+
+@dataclass
+class Corpus:
+    studies: list[Study] = field(default_factory=list)
+    works: list[Work] = field(default_factory=list)  # catalogued works that are not encoded studies
+    concepts: list[Concept] = field(default_factory=list)
+    countries: list[Country] = field(default_factory=list)
+    cities: list[City] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for s in self.studies for f in s.findings]
+
+
+# ------------------------------------------------------------------------------------------------------
+# Reading one mapping, with positions
+# ------------------------------------------------------------------------------------------------------
+
+
+def _nearest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(word, sorted(set(candidates)), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    near = _nearest(word, candidates)
+    return f"; did you mean {' or '.join(repr(c) for c in near)}?" if near else ""
+
+
+class _Map:
+    """A YAML mapping being read: hands out typed fields and records a Problem for each defect."""
+
+    def __init__(self, data: CommentedMap, file: str, subject: str | None, problems: list[Problem],
+                 allowed: Iterable[str], line: int | None = None):
+        self.data = data
+        self.file = file
+        self.subject = subject
+        self.problems = problems
+        self.line = line if line is not None else data.lc.line + 1
+        allowed = tuple(allowed)
+        for key in data:
+            if key not in allowed:
+                self.problem(f"unknown field {key!r}{did_you_mean(str(key), allowed)} "
+                             f"(allowed: {', '.join(allowed)})", key)
+
+    def line_of(self, key: str | None = None) -> int:
+        if key is not None and key in self.data:
+            return self.data.lc.key(key)[0] + 1
+        return self.line
+
+    def where(self, key: str | None = None) -> Where:
+        return Where(self.file, self.line_of(key))
+
+    def problem(self, message: str, key: str | None = None, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, line or self.line_of(key), self.subject, message))
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def _missing(self, key: str, what: str) -> None:
+        self.problem(f"missing required field {key!r} ({what})")
+
+    def text(self, key: str, what: str, required: bool = False) -> str | None:
+        if not self.has(key):
+            if required:
+                self._missing(key, what)
+            return None
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.problem(f"field {key!r} must be text ({what}), not {_kind(value)}", key)
+            return None
+        value = str(value).strip()
+        if not value:
+            self.problem(f"field {key!r} is empty; give {what}", key)
+            return None
+        return value
+
+    def lang_text(self, key: str, what: str, required: bool = False) -> LangText:
+        """Plain text (English) or a mapping of language tags to text; English must be present."""
+        if not self.has(key):
+            if required:
+                self._missing(key, what)
+            return {}
+        value = self.data[key]
+        if isinstance(value, str):
+            value = {"en": value}
+        if not isinstance(value, dict):
+            self.problem(f"field {key!r} must be text or a mapping of language tags to text ({what}), "
+                         f"not {_kind(value)}", key)
+            return {}
+        result: LangText = {}
+        for tag, text in value.items():
+            if not isinstance(tag, str) or not LANG_TAG.match(tag):
+                self.problem(f"field {key!r} has {tag!r}, which is not a language tag; use a lower-case "
+                             "BCP 47 tag such as 'en', 'fa' or 'es'", key)
+            elif not isinstance(text, str) or not text.strip():
+                self.problem(f"field {key!r} needs non-empty text for language {tag!r}", key)
+            else:
+                result[tag] = " ".join(text.split())
+        if result and "en" not in result:
+            self.problem(f"field {key!r} needs an English ('en') text beside the other languages", key)
+        return result
+
+    def integer(self, key: str, what: str, minimum: int = 0, maximum: int | None = None,
+                required: bool = False) -> int | None:
+        if not self.has(key):
+            if required:
+                self._missing(key, what)
+            return None
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(f"field {key!r} must be a whole number ({what}), not {_kind(value)} {value!r}", key)
+            return None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self.problem(f"field {key!r} is {value}; it must be {bounds} ({what})", key)
+            return None
+        return value
+
+    def fraction(self, key: str, what: str) -> float | None:
+        if not self.has(key):
+            return None
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            self.problem(f"field {key!r} must be a number between 0 and 1 ({what}), not {value!r}", key)
+            return None
+        return float(value)
+
+    def choice(self, key: str, choices: Iterable[str], what: str, required: bool = False) -> str | None:
+        value = self.text(key, what, required)
+        choices = tuple(choices)
+        if value is not None and value not in choices:
+            self.problem(f"field {key!r} is {value!r}; it must be one of: {', '.join(choices)}"
+                         f"{did_you_mean(value, choices)}", key)
+            return None
+        return value
+
+    def text_list(self, key: str, what: str, required: bool = False) -> list[str]:
+        if not self.has(key):
+            if required:
+                self._missing(key, what)
+            return []
+        value = self.data[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(f"field {key!r} must be a list ({what}), not {_kind(value)}", key)
+            return []
+        items, bad_items = [], False
+        for i, item in enumerate(value):
+            line = value.lc.item(i)[0] + 1 if isinstance(value, CommentedSeq) else self.line_of(key)
+            if not isinstance(item, str) or not item.strip():
+                self.problem(f"item {i + 1} of {key!r} must be non-empty text ({what})", line=line)
+                bad_items = True
+            else:
+                items.append(item.strip())
+        if required and not items and not bad_items:
+            self.problem(f"field {key!r} is empty; give at least one ({what})", key)
+        return items
+
+    def mapping(self, key: str, what: str) -> CommentedMap | None:
+        if not self.has(key):
+            return None
+        value = self.data[key]
+        if not isinstance(value, CommentedMap):
+            self.problem(f"field {key!r} must be a mapping ({what}), not {_kind(value)}", key)
+            return None
+        return value
+
+    def mappings(self, key: str, what: str) -> list[tuple[CommentedMap, int]]:
+        """The mappings of a list field, each with its line."""
+        if not self.has(key):
+            return []
+        value = self.data[key]
+        if not isinstance(value, CommentedSeq):
+            self.problem(f"field {key!r} must be a list of mappings ({what}), not {_kind(value)}", key)
+            return []
+        result = []
+        for i, item in enumerate(value):
+            line = value.lc.item(i)[0] + 1
+            if isinstance(item, CommentedMap):
+                result.append((item, line))
+            else:
+                self.problem(f"item {i + 1} of {key!r} must be a mapping ({what}), not {_kind(item)}",
+                             line=line)
+        return result
+
+    def slug(self, key: str, what: str) -> str | None:
+        value = self.text(key, what, required=True)
+        if value is not None and not SLUG_PATTERN.match(value):
+            self.problem(f"{key} {value!r} must be lower-case letters, digits and single hyphens "
+                         f"(e.g. 'luna-2024')", key)
+            return None
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"
+
+
+# ------------------------------------------------------------------------------------------------------
+# Reading files
+# ------------------------------------------------------------------------------------------------------
+
+STUDY_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
+                "article-number", "doi", "url", "language", "source-file", "research-questions", "design",
+                "context", "concepts", "cites", "works", "findings")
+WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
+               "article-number", "doi", "url", "language")
+VOCABULARY_FIELDS = ("concepts", "countries", "cities")
+CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "note", "step-count")
+CONTEXT_FIELDS = ("locator", "country", "cities", "city-count", "population", "setting", "channels", "sample")
+DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
+FINDING_FIELDS = ("id", "kind", "locator", "statement", "about", "from", "to", "direction", "level", "work",
+                  "note")
+CITE_FIELDS = ("id", "cited-as", "locator", "identified-as", "correction", "design", "context")
+
+
+class _FileReader:
+    def __init__(self, path: Path, problems: list[Problem]):
+        self.path = path
+        self.file = display_path(path)
+        self.problems = problems
+
+    def load(self) -> CommentedMap | None:
+        yaml = YAML(typ="rt")  # round-trip loader: safe (no object construction), keeps line numbers
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            self._problem(None, f"is not UTF-8 text (byte {e.start}); save it as UTF-8")
+            return None
+        except OSError as e:
+            self._problem(None, f"cannot be read ({e.strerror}); check that it exists and is readable")
+            return None
+        try:
+            data = yaml.load(text)
+        except MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            line = mark.line + 1 if mark else None
+            what = " ".join(str(e.problem or e.context or "malformed YAML").split())
+            self._problem(line, f"malformed YAML: {what}; fix the syntax at this line")
+            return None
+        except YAMLError as e:
+            self._problem(None, f"malformed YAML: {' '.join(str(e).split())}")
+            return None
+        if data is None:
+            self._problem(None, "is empty; a study file needs at least id, type, title and findings")
+            return None
+        if not isinstance(data, CommentedMap):
+            self._problem(1, f"must be a mapping of fields (id, title, findings...), not {_kind(data)}")
+            return None
+        return data
+
+    def _problem(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.file, line, None, message))
+
+    # --- pieces shared by studies and vocabularies -------------------------------------------------------
+
+    def concepts(self, top: _Map, declared_in: str | None) -> list[Concept]:
+        concepts = []
+        for data, line in top.mappings("concepts", "concept declarations"):
+            cid = data.get("id")
+            m = _Map(data, self.file, f"concept {cid}" if isinstance(cid, str) else "concept", self.problems,
+                     CONCEPT_FIELDS, line)
+            cid = m.text("id", "the concept id, such as 'value:transparency'", required=True)
+            if cid is None:
+                continue
+            match = CONCEPT_ID.match(cid)
+            if not match:
+                m.problem(f"concept id {cid!r} must be 'prefix:name' with a prefix among "
+                          f"{', '.join(CONCEPT_PREFIXES)} and a lower-case hyphenated name", "id")
+                continue
+            prefix = match.group(1)
+            if prefix not in CONCEPT_PREFIXES:
+                m.problem(f"concept id {cid!r} has unknown prefix {prefix!r}{did_you_mean(prefix, CONCEPT_PREFIXES)}"
+                          f" (known: {', '.join(CONCEPT_PREFIXES)})", "id")
+                continue
+            subtypes = CONCEPT_PREFIXES[prefix].subtypes
+            ctype = m.choice("type", subtypes, f"the kind of {prefix} concept") if subtypes or m.has("type") \
+                else None
+            step_count = m.integer("step-count", "the number of steps of a procedure", minimum=1)
+            if step_count is not None and prefix != "method":
+                m.problem("field 'step-count' is only for method concepts", "step-count")
+            alt = m.mapping("alt-labels", "language tag -> list of labels") or {}
+            alt_labels: dict[str, list[str]] = {}
+            for tag, labels in alt.items():
+                if not isinstance(tag, str) or not LANG_TAG.match(tag):
+                    m.problem(f"alt-labels has {tag!r}, which is not a language tag", "alt-labels")
+                elif not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
+                    m.problem(f"alt-labels for {tag!r} must be a list of labels", "alt-labels")
+                else:
+                    alt_labels[tag] = [" ".join(x.split()) for x in labels]
+            concepts.append(Concept(
+                id=cid, type=ctype,
+                label=m.lang_text("label", "the concept's name", required=True),
+                alt_labels=alt_labels,
+                definition=m.lang_text("definition", "what the concept means, in one sentence", required=True),
+                broader=m.text_list("broader", "ids of broader concepts"),
+                note=m.text("note", "an editorial note"),
+                step_count=step_count, declared_in=declared_in, where=Where(self.file, line)))
+        return concepts
+
+    def context(self, data: CommentedMap, subject: str, locator_required: bool) -> Context:
+        m = _Map(data, self.file, subject, self.problems, CONTEXT_FIELDS)
+        sample = None
+        sample_data = m.mapping("sample", "size and unit")
+        if sample_data is not None:
+            s = _Map(sample_data, self.file, subject, self.problems, ("size", "unit"))
+            size = s.integer("size", "how many units", required=True)
+            unit = s.lang_text("unit", "what the units are, e.g. 'focus groups'", required=True)
+            if size is not None and unit:
+                sample = Sample(size, unit)
+        country = m.text("country", "a three-letter country code such as 'MEX'")
+        if country is not None and not COUNTRY_CODE.match(country):
+            m.problem(f"country {country!r} must be a three-letter upper-case code such as 'MEX'", "country")
+            country = None
+        return Context(
+            locator=m.text("locator", "where in the source the context is stated", required=locator_required),
+            country=country,
+            cities=m.text_list("cities", "ids of cities declared in vocabulary/places.yaml"),
+            city_count=m.integer("city-count", "in how many cities data were collected", minimum=1),
+            population=m.lang_text("population", "whom the evidence comes from"),
+            setting=m.lang_text("setting", "a free-text setting"),
+            channels=m.text_list("channels", "ids of channel concepts"),
+            sample=sample, where=m.where())
+
+    def design(self, data: CommentedMap, subject: str, locator_required: bool) -> Design:
+        m = _Map(data, self.file, subject, self.problems, DESIGN_FIELDS)
+        return Design(
+            locator=m.text("locator", "where in the source the method is described", required=locator_required),
+            methods=m.text_list("methods", "ids of method concepts", required=True),
+            statement=m.lang_text("statement", "a short paraphrase of the method", required=locator_required),
+            quality_threshold=m.fraction("quality-threshold", "the appraisal score every source exceeded"),
+            where=m.where())
+
+    def work(self, m: _Map, is_study: bool) -> Work | None:
+        work_id = m.slug("id", "the work's id")
+        if work_id is None:
+            return None
+        m.subject = f"{'study' if is_study else 'work'} {work_id}"
+        doi = m.text("doi", "the DOI without 'https://doi.org/'")
+        if doi is not None:
+            doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
+            if not DOI.match(doi):
+                m.problem(f"doi {doi!r} is not a DOI; it must look like '10.1016/j.giq.2024.101928'", "doi")
+                doi = None
+        url = m.text("url", "a web address")
+        if url is not None and not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
+            m.problem(f"url {url!r} is not a web address (http or https, no spaces)", "url")
+            url = None
+        language = m.text("language", "the publication's language tag")
+        if language is not None and not LANG_TAG.match(language):
+            m.problem(f"language {language!r} is not a language tag such as 'en' or 'fa'", "language")
+            language = None
+        title = m.lang_text("title", "the title", required=is_study)
+        authors = m.text_list("authors", "authors as 'Family, Given'")
+        author_note = m.text("author-note", "who the authors are when the source does not name them")
+        if not title and not authors and not is_study:
+            m.problem("a work needs a title or authors so that people can find it")
+        if is_study and not authors and author_note is None:
+            m.problem("a study needs 'authors' or, where the source does not name them, an 'author-note'")
+        return Work(
+            id=work_id,
+            type=m.choice("type", WORK_TYPES, "the kind of publication", required=is_study) or "journal-article",
+            title=title, authors=authors, author_note=author_note,
+            year=m.integer("year", "the publication year", minimum=1500, maximum=2100),
+            venue=m.text("venue", "the journal or proceedings"),
+            volume=m.text("volume", "the volume"), issue=m.text("issue", "the issue"),
+            pages=m.text("pages", "the page range"),
+            article_number=m.text("article-number", "the article number"),
+            doi=doi, url=url, language=language, where=m.where("id"))
+
+    # --- whole files ------------------------------------------------------------------------------------
+
+    def read_vocabulary(self, corpus: Corpus) -> None:
+        data = self.load()
+        if data is None:
+            return
+        top = _Map(data, self.file, None, self.problems, VOCABULARY_FIELDS)
+        corpus.concepts += self.concepts(top, None)
+        for item, line in top.mappings("countries", "countries"):
+            m = _Map(item, self.file, f"country {item.get('code')}", self.problems, ("code", "label"), line)
+            code = m.text("code", "the three-letter code", required=True)
+            if code is not None and not COUNTRY_CODE.match(code):
+                m.problem(f"country code {code!r} must be three upper-case letters", "code")
+            elif code is not None:
+                corpus.countries.append(Country(code, m.lang_text("label", "the name", required=True),
+                                                m.where()))
+        for item, line in top.mappings("cities", "cities"):
+            m = _Map(item, self.file, f"city {item.get('id')}", self.problems, ("id", "label", "country"), line)
+            city_id = m.slug("id", "the city's id")
+            country = m.text("country", "the city's country code", required=True)
+            label = m.lang_text("label", "the name", required=True)
+            if city_id and country:
+                corpus.cities.append(City(city_id, label, country, m.where()))
+
+    def read_study(self, corpus: Corpus) -> None:
+        data = self.load()
+        if data is None:
+            return
+        top = _Map(data, self.file, None, self.problems, STUDY_FIELDS)
+        record = self.work(top, is_study=True)
+        if record is None:
+            return
+        sid = record.id
+        subject = f"study {sid}"
+        expected = Path(self.file).stem
+        if expected != sid:
+            top.problem(f"study id {sid!r} differs from the file name {expected!r}; name the file {sid}.yaml",
+                        "id")
+
+        rqs = []
+        for item, line in top.mappings("research-questions", "research questions"):
+            m = _Map(item, self.file, subject, self.problems, ("id", "locator", "statement"), line)
+            rq_id = m.slug("id", "the question's id, such as 'rq1'")
+            m.subject = f"{subject} question {rq_id}"
+            locator = m.text("locator", "where in the source the question is stated", required=True)
+            statement = m.lang_text("statement", "the question in your own words", required=True)
+            if rq_id and locator and statement:
+                rqs.append(ResearchQuestion(rq_id, locator, statement, Where(self.file, line)))
+        _unique(((rq.id, rq.where) for rq in rqs), "research question", self.problems, subject)
+
+        design_data = top.mapping("design", "the study's methods")
+        context_data = top.mapping("context", "where and on whom the study was done")
+        corpus.concepts += self.concepts(top, sid)
+
+        cites = []
+        for item, line in top.mappings("cites", "works the study cites"):
+            m = _Map(item, self.file, subject, self.problems, CITE_FIELDS, line)
+            cite_id = m.slug("id", "a short id for the cited work, unique in this file")
+            m.subject = f"{subject} cited work {cite_id}"
+            cited_as = m.text("cited-as", "the citation exactly as the study gives it", required=True)
+            locator = m.text("locator", "where the study cites it", required=True)
+            d = m.mapping("design", "the cited work's methods")
+            c = m.mapping("context", "the cited work's context")
+            if cite_id and cited_as and locator:
+                cites.append(CitedWork(
+                    cite_id, cited_as, locator, m.text("identified-as", "the id of the catalogued work"),
+                    m.lang_text("correction", "what is wrong in the citation and what is right"),
+                    self.design(d, m.subject, locator_required=False) if d is not None else None,
+                    self.context(c, m.subject, locator_required=False) if c is not None else None,
+                    Where(self.file, line)))
+        _unique(((c.id, c.where) for c in cites), "cited work", self.problems, subject)
+
+        for item, line in top.mappings("works", "catalogued works referred to"):
+            work = self.work(_Map(item, self.file, "work", self.problems, WORK_FIELDS, line), is_study=False)
+            if work is not None:
+                corpus.works.append(work)
+
+        findings = [f for item, line in top.mappings("findings", "the study's findings")
+                    if (f := self.finding(item, line, sid)) is not None]
+        if not top.has("findings"):
+            top.problem("missing required field 'findings' (the study's findings); a study without findings "
+                        "adds nothing to the graph")
+        corpus.studies.append(Study(
+            record=record, source_file=top.text("source-file", "the source document read"),
+            research_questions=rqs,
+            design=self.design(design_data, subject, True) if design_data is not None else None,
+            context=self.context(context_data, subject, True) if context_data is not None else None,
+            cites=cites, findings=findings))
+
+    def finding(self, data: CommentedMap, line: int, study: str) -> Finding | None:
+        fid = data.get("id")
+        m = _Map(data, self.file, f"finding {fid}" if isinstance(fid, str) else "finding", self.problems,
+                 FINDING_FIELDS, line)
+        fid = m.slug("id", "the finding's id, unique in the corpus")
+        kind = m.choice("kind", FINDING_KINDS, "what the finding claims", required=True)
+        locator = m.text("locator", "the section of the source that supports the finding", required=True)
+        statement = m.lang_text("statement", "a short paraphrase in your own words", required=True)
+        direction = m.choice("direction", DIRECTIONS, "whether it drives or hinders")
+        level = m.choice("level", LEVELS, "the level at which the values are seen")
+        finding = Finding(
+            id=fid or "", kind=kind or "", study=study, locator=locator or "", statement=statement,
+            about=m.text_list("about", "ids of the concepts the finding is about"),
+            link_from=m.text_list("from", "ids of the concepts the link starts from"),
+            link_to=m.text_list("to", "ids of the concepts the link ends at"),
+            direction=direction, level=level, work=m.text("work", "the id of the cited work"),
+            note=m.text("note", "an editorial note"), where=Where(self.file, line))
+        if kind is not None:
+            _check_finding_kind(finding, m)
+        # Kept even with other defects (the InputError stops the build anyway) so that its references are
+        # still checked in the same pass.
+        return finding if fid is not None and kind is not None else None
+
+
+def _check_finding_kind(f: Finding, m: _Map) -> None:
+    """What each kind of finding must and must not carry."""
+    allowed = {"values": {"about", "level"}, "link": {"from", "to", "about", "direction"},
+               "factor": {"about", "direction"}, "cited-work": {"work", "about"}}[f.kind]
+    for key in ("about", "from", "to", "direction", "level", "work"):
+        if m.has(key) and key not in allowed:
+            m.problem(f"a {f.kind!r} finding cannot have {key!r} (it takes: {', '.join(sorted(allowed))})", key)
+    prefixes = [a.split(":", 1)[0] for a in f.about]
+    if f.kind == "values" and "value" not in prefixes:
+        m.problem("a 'values' finding must be about at least one value (about: [value:...])", "about")
+    elif f.kind == "factor":
+        factors = prefixes.count("factor")
+        if not factors:
+            m.problem("a 'factor' finding must be about at least one factor (about: [factor:...])", "about")
+        elif f.direction and factors != 1:
+            m.problem(f"a 'factor' finding with a direction must be about exactly one factor, not {factors}; "
+                      "split it into one finding per factor", "direction")
+    elif f.kind == "link":
+        if not f.link_from:
+            m.problem("a 'link' finding needs 'from': the concepts the link starts from", None)
+        if not f.link_to:
+            m.problem("a 'link' finding needs 'to': the concepts the link ends at", None)
+    elif f.kind == "cited-work" and not f.work:
+        m.problem("a 'cited-work' finding needs 'work': the id of an entry under 'cites'", None)
+
+
+def _unique(items: Iterable[tuple[str, Where]], what: str, problems: list[Problem], subject: str | None) -> None:
+    seen: dict[str, Where] = {}
+    for key, where in items:
+        if key in seen:
+            first = seen[key]
+            at = f"line {first.line}" if first.file == where.file else f"{first.file}:{first.line}"
+            problems.append(Problem(where.file, where.line, subject,
+                                    f"duplicate {what} id {key!r}, first declared at {at}; give it a new id"))
+        else:
+            seen[key] = where
+
+
+# ------------------------------------------------------------------------------------------------------
+# The corpus as a whole
+# ------------------------------------------------------------------------------------------------------
+
+
+def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
+    concepts = {c.id: c for c in corpus.concepts}
+    countries = {c.code for c in corpus.countries}
+    cities = {c.id for c in corpus.cities}
+    works = {w.id for w in corpus.works} | {s.id for s in corpus.studies}
+
+    def check(ids: Iterable[str], where: Where, subject: str, prefixes: tuple[str, ...], what: str) -> None:
+        for cid in ids:
+            prefix = cid.split(":", 1)[0] if ":" in cid else ""
+            if cid not in concepts:
+                near = did_you_mean(cid, concepts)
+                problems.append(Problem(where.file, where.line, subject,
+                                        f"unknown concept id {cid!r}{near}; declare it under 'concepts' "
+                                        "of a study file or in vocabulary/, or fix the id"))
+            elif prefix not in prefixes:
+                problems.append(Problem(where.file, where.line, subject,
+                                        f"{cid!r} cannot be {what}; use a concept with prefix "
+                                        f"{' or '.join(p + ':' for p in prefixes)}"))
+
+    def check_context(ctx: Context | None, subject: str) -> None:
+        if ctx is None:
+            return
+        if ctx.country and ctx.country not in countries:
+            problems.append(Problem(ctx.where.file, ctx.where.line, subject,
+                                    f"unknown country code {ctx.country!r}{did_you_mean(ctx.country, countries)}; "
+                                    "add it to vocabulary/places.yaml"))
+        for city in ctx.cities:
+            if city not in cities:
+                problems.append(Problem(ctx.where.file, ctx.where.line, subject,
+                                        f"unknown city {city!r}{did_you_mean(city, cities)}; "
+                                        "add it to vocabulary/places.yaml"))
+        check(ctx.channels, ctx.where, subject, ("channel",), "a channel")
+
+    def check_design(design: Design | None, subject: str) -> None:
+        if design is not None:
+            check(design.methods, design.where, subject, ("method",), "a method")
+
+    for c in corpus.concepts:
+        prefix = c.id.split(":", 1)[0]
+        check(c.broader, c.where, f"concept {c.id}", (prefix,), "broader than a concept of another scheme")
+        if c.id in c.broader:
+            problems.append(Problem(c.where.file, c.where.line, f"concept {c.id}",
+                                    "a concept cannot be broader than itself"))
+    for city in corpus.cities:
+        if city.country not in countries:
+            problems.append(Problem(city.where.file, city.where.line, f"city {city.id}",
+                                    f"unknown country code {city.country!r}; add it under 'countries'"))
+
+    about_prefixes = tuple(p for p, spec in CONCEPT_PREFIXES.items() if spec.about is not None)
+    for study in corpus.studies:
+        subject = f"study {study.id}"
+        check_design(study.design, subject)
+        check_context(study.context, subject)
+        cites = {c.id for c in study.cites}
+        for cite in study.cites:
+            cite_subject = f"{subject} cited work {cite.id}"
+            check_design(cite.design, cite_subject)
+            check_context(cite.context, cite_subject)
+            if cite.identified_as and cite.identified_as not in works:
+                problems.append(Problem(cite.where.file, cite.where.line, cite_subject,
+                                        f"identified-as {cite.identified_as!r} is neither a study nor a work"
+                                        f"{did_you_mean(cite.identified_as, works)}; add it under 'works'"))
+        for f in study.findings:
+            fs = f"finding {f.id}"
+            check(f.about, f.where, fs, about_prefixes, "what a finding is about")
+            check(f.link_from, f.where, fs, about_prefixes, "the start of a link")
+            check(f.link_to, f.where, fs, about_prefixes, "the end of a link")
+            if f.work and f.work not in cites:
+                problems.append(Problem(f.where.file, f.where.line, fs,
+                                        f"work {f.work!r} is not among this study's 'cites'"
+                                        f"{did_you_mean(f.work, cites)}"))
+
+    _unique(((c.id, c.where) for c in corpus.concepts), "concept", problems, None)
+    _unique(((c.code, c.where) for c in corpus.countries), "country", problems, None)
+    _unique(((c.id, c.where) for c in corpus.cities), "city", problems, None)
+    _unique(((w.id, w.where) for w in [s.record for s in corpus.studies] + corpus.works), "study or work",
+            problems, None)
+    _unique(((f.id, f.where) for f in corpus.findings), "finding", problems, None)
+    _check_cycles(corpus.concepts, problems)
+
+
+def _check_cycles(concepts: list[Concept], problems: list[Problem]) -> None:
+    """A broader chain that comes back to its start would make a concept broader than itself."""
+    broader = {c.id: c.broader for c in concepts}
+    for c in concepts:
+        stack, seen = list(c.broader), set()
+        while stack:
+            current = stack.pop()
+            if current == c.id:
+                problems.append(Problem(c.where.file, c.where.line, f"concept {c.id}",
+                                        "its broader concepts lead back to it; break the cycle"))
+                break
+            if current not in seen:
+                seen.add(current)
+                stack.extend(broader.get(current, []))
+
+
+def study_files(paths: Iterable[Path]) -> list[Path]:
+    """The .yaml files named by `paths` (files, or folders searched recursively), in a stable order."""
+    files: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            files.update(p for p in path.rglob("*.yaml") if p.is_file())
+            files.update(p for p in path.rglob("*.yml") if p.is_file())
+        elif path.is_file():
+            files.add(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder; give study files or a folder of them")
+    return sorted(files)
+
+
+def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
+    """Read vocabulary and study files into one checked Corpus, or raise InputError with every problem."""
+    problems: list[Problem] = []
+    corpus = Corpus()
+    for path in vocabulary:
+        _FileReader(path, problems).read_vocabulary(corpus)
+    files = study_files(paths)
+    if not files:
+        raise UsageError(f"no study files (*.yaml) in {', '.join(str(p) for p in paths)}")
+    for path in files:
+        _FileReader(path, problems).read_study(corpus)
+        corpus.files.append(display_path(path))
+    # Cross-file checks run even when a file has other defects, so one pass shows every problem. A concept
+    # with a defect is still registered by its id, so a defect does not cascade into "unknown id" lines.
+    _check_references(corpus, problems)
+    if problems:
+        bad = {p.file for p in problems}
+        raise InputError(problems, fine_files=[f for f in corpus.files if f not in bad])
+    return corpus
