@@ -164,8 +164,8 @@ class _Builder:
             self.add(iri, SKOS.editorialNote, Literal(c.note, lang="en"))
         if c.step_count is not None:
             self.add(iri, PVKG.stepCount, Literal(c.step_count, datatype=XSD.positiveInteger))
-        if c.declared_in:
-            self.add(iri, DCTERMS.source, work_iri(c.declared_in))
+        if c.source_study:
+            self.add(iri, DCTERMS.source, work_iri(c.source_study))
 
     def places(self) -> None:
         for country in self.corpus.countries:

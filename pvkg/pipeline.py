@@ -45,7 +45,8 @@ def build_graph(studies: list[Path], reason: bool = True) -> Build:
     graph = load_ontology() + data
     validation = validate_graph(graph, sources)
     if not validation.conforms:
-        raise ValidationError(validation.problems)
+        bad = {p.file for p in validation.problems}
+        raise ValidationError(validation.problems, fine_files=[f for f in corpus.files if f not in bad])
     result = Build(corpus, data, graph, sources, validation)
     if reason:
         result.consistency = require_consistent(graph)

@@ -52,7 +52,7 @@ class Concept:
     broader: list[str]
     note: str | None
     step_count: int | None
-    declared_in: str | None  # id of the study whose file declares it; None for pvkg's own vocabulary
+    source_study: str | None  # the study that names it: the declaring study, or 'source' in vocabulary/
     where: Where
 
 
@@ -391,7 +391,7 @@ STUDY_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue"
 WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
                "article-number", "doi", "url", "language")
 VOCABULARY_FIELDS = ("concepts", "countries", "cities")
-CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "note", "step-count")
+CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "note", "step-count", "source")
 CONTEXT_FIELDS = ("locator", "country", "cities", "city-count", "population", "setting", "channels", "sample")
 DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
 FINDING_FIELDS = ("id", "kind", "locator", "statement", "about", "from", "to", "direction", "level", "work",
@@ -473,6 +473,12 @@ class _FileReader:
                     m.problem(f"alt-labels for {tag!r} must be a list of labels", "alt-labels")
                 else:
                     alt_labels[tag] = [" ".join(x.split()) for x in labels]
+            source = m.text("source", "the id of the study that names the concept")
+            if source is not None and declared_in is not None:
+                m.problem("'source' is only for vocabulary files; a concept declared in a study file has that "
+                          "study as its source", "source")
+            elif source is not None and not SLUG_PATTERN.match(source):
+                m.problem(f"source {source!r} must be a study id such as 'luna-2024'", "source")
             concepts.append(Concept(
                 id=cid, type=ctype,
                 label=m.lang_text("label", "the concept's name", required=True),
@@ -480,7 +486,7 @@ class _FileReader:
                 definition=m.lang_text("definition", "what the concept means, in one sentence", required=True),
                 broader=m.text_list("broader", "ids of broader concepts"),
                 note=m.text("note", "an editorial note"),
-                step_count=step_count, declared_in=declared_in, where=Where(self.file, line)))
+                step_count=step_count, source_study=declared_in or source, where=Where(self.file, line)))
         return concepts
 
     def context(self, data: CommentedMap, subject: str, locator_required: bool) -> Context:
