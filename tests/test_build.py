@@ -1,0 +1,98 @@
+"""`pvkg build`: deterministic Turtle that re-parses to the same graph, atomic output, clear exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, STUDIES
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from pvkg.export import write_atomic
+
+
+def _build_in_process(out: Path, seed: str) -> bytes:
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    subprocess.run([sys.executable, "-m", "pvkg", "build", "--studies", str(STUDIES), "--out", str(out),
+                    "--no-reason"], check=True, env=env, cwd=REPO, capture_output=True)
+    return (out / "pvkg.ttl").read_bytes()
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    # separate processes with different hash seeds: nothing may depend on set or dict order
+    first = _build_in_process(tmp_path / "a", "1")
+    second = _build_in_process(tmp_path / "b", "2")
+    assert first == second
+
+
+def test_built_turtle_reparses_isomorphic_to_the_build(cli, tmp_path, seed_build):
+    code, stdout, stderr = cli("build", "--out", tmp_path, "--no-reason")
+    assert code == 0, stderr
+    reparsed = Graph().parse(tmp_path / "pvkg.ttl", format="turtle")
+    assert isomorphic(reparsed, seed_build.graph)
+    assert "@prefix pvkg: <https://w3id.org/pvkg/ontology#> ." in (tmp_path / "pvkg.ttl").read_text()
+
+
+def test_build_prints_the_summary(cli, tmp_path):
+    code, stdout, stderr = cli("build", "--out", tmp_path)
+    assert code == 0, stderr
+    assert stdout.splitlines()[0] == f"Built {tmp_path / 'pvkg.ttl'}"
+    summary = dict(line.split(None, 1) if not line.strip().startswith("study files") else
+                   ("study files", line.split()[-1]) for line in stdout.splitlines()[1:])
+    assert summary["studies"].strip() == "3"
+    assert summary["findings"].strip() == "32"
+    assert summary["violations"].strip() == "0"
+    assert int(summary["triples"]) > 1000
+    assert summary["consistent"].startswith("yes")
+
+
+def test_invalid_input_leaves_the_previous_build_untouched(cli, tmp_path):
+    code, _, _ = cli("build", "--out", tmp_path, "--no-reason")
+    assert code == 0
+    before = (tmp_path / "pvkg.ttl").read_bytes()
+    bad = tmp_path / "studies"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("id: broken\nfindings: [\n")
+    code, _, stderr = cli("build", "--studies", bad, "--out", tmp_path)
+    assert code == 1 and "malformed YAML" in stderr
+    assert (tmp_path / "pvkg.ttl").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pvkg.ttl", "studies"]  # no temporary left over
+
+
+def test_write_atomic_leaves_no_temporary_when_writing_fails(tmp_path):
+    target = tmp_path / "out.ttl"
+    target.write_bytes(b"old")
+
+    class Boom:
+        def __len__(self):
+            raise OSError("disk full")
+
+    try:
+        write_atomic(target, Boom())  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        pass
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.ttl"]
+
+
+def test_usage_errors_exit_2(cli, tmp_path):
+    code, _, stderr = cli("build", "--studies", tmp_path / "missing")
+    assert code == 2 and "no such file or folder" in stderr
+    code, _, _ = cli("build", "--no-such-option")
+    assert code == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, stderr = cli("validate", empty)
+    assert code == 2 and "no study files" in stderr
+
+
+def test_every_command_has_help(cli):
+    code, stdout, _ = cli("--help")
+    assert code == 0
+    for command in ("build", "validate", "check", "version"):
+        assert command in stdout
+        code, text, _ = cli(command, "--help")
+        assert code == 0 and len(text.strip()) > 40, command

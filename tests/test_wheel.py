@@ -1,0 +1,54 @@
+"""The built wheel carries the data folders and works outside the repository."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+                   check=True, capture_output=True)
+    [built] = out.glob("pvkg-*.whl")
+    return built
+
+
+def test_wheel_contains_the_data_files(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in ("ontology/pvkg.ttl", "ontology/catalog-v001.xml", "ontology/imports/external.ttl",
+                 "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml"):
+        assert f"pvkg/data/{path}" in names, path
+
+
+def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    # system site packages give the installed wheel its dependencies without fetching them again; pvkg
+    # itself comes only from the wheel (the editable install of the checkout is not on that path)
+    venv.create(env_dir, with_pip=True, system_site_packages=False)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run([sys.executable, "-c", "import rdflib, os; print(os.path.dirname(os.path.dirname(rdflib.__file__)))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True)
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    # dependencies from the test environment, appended after the wheel's own site-packages
+    (Path(purelib) / "zz-test-dependencies.pth").write_text(site + "\n")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    result = subprocess.run([str(env_dir / "bin" / "pvkg"), "build", "--out", "dist", "--no-reason"],
+                            cwd=work, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "findings     32" in result.stdout
+    where = subprocess.run([str(python), "-c", "import pvkg.resources as r; print(r.ontology_file())"],
+                           cwd=work, check=True, capture_output=True, text=True).stdout.strip()
+    assert "/site-packages/pvkg/data/ontology/" in where
+    assert (work / "dist" / "pvkg.ttl").stat().st_size > 10_000
