@@ -459,8 +459,12 @@ class _FileReader:
                           f" (known: {', '.join(CONCEPT_PREFIXES)})", "id")
                 continue
             subtypes = CONCEPT_PREFIXES[prefix].subtypes
-            ctype = m.choice("type", subtypes, f"the kind of {prefix} concept") if subtypes or m.has("type") \
-                else None
+            ctype = None
+            if subtypes:
+                ctype = m.choice("type", subtypes, f"the kind of {prefix} concept")
+            elif m.has("type"):
+                m.problem(f"field 'type' is not for {prefix} concepts (only value: 'dimension' and factor: "
+                          "'category')", "type")
             step_count = m.integer("step-count", "the number of steps of a procedure", minimum=1)
             if step_count is not None and prefix != "method":
                 m.problem("field 'step-count' is only for method concepts", "step-count")
