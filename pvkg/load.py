@@ -17,8 +17,25 @@ from rdflib.namespace import DCTERMS, FOAF, OWL
 from . import resources
 from .errors import PvkgError
 from .namespaces import (
-    BIBO, CITO, CONCEPT_PREFIXES, CPSV, CV, DIRECTIONS, EU_COUNTRY_SCHEME, FINDING_KINDS, LEVELS, PVKG, VANN,
-    city_iri, concept_iri, country_iri, finding_iri, part_iri, person_iri, venue_iri, work_iri,
+    BIBO,
+    CITO,
+    CONCEPT_PREFIXES,
+    CPSV,
+    CV,
+    DIRECTIONS,
+    EU_COUNTRY_SCHEME,
+    FINDING_KINDS,
+    LEVELS,
+    PVKG,
+    VANN,
+    city_iri,
+    concept_iri,
+    country_iri,
+    finding_iri,
+    part_iri,
+    person_iri,
+    venue_iri,
+    work_iri,
 )
 from .studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import STUDIES
 
+from pvkg import resources
 from pvkg.errors import InputError
 from pvkg.pipeline import build_graph
 from pvkg.studies import read_corpus
-from pvkg import resources
 
 DATA = Path(__file__).parent / "data"
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))
@@ -98,8 +98,9 @@ def test_text_with_syntax_characters_stays_literal_text(tmp_path, seed_build):
     path.write_text(base.replace("statement: Citizens value transparency.",
                                  "statement: '" + tricky.replace("'", "''") + "'"))
     build = build_graph([path], reason=False)
-    from pvkg.export import turtle_bytes
     from rdflib import Graph, Literal, URIRef
+
+    from pvkg.export import turtle_bytes
     reparsed = Graph().parse(data=turtle_bytes(build.graph), format="turtle")
     finding = URIRef("https://w3id.org/pvkg/id/finding/minimal-01")
     statements = set(reparsed.objects(finding, URIRef("https://w3id.org/pvkg/ontology#statement")))

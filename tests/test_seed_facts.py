@@ -128,7 +128,8 @@ def test_luna_method_context_and_question(seed_build):
         }""")
     assert rows == [(13, "focus groups", 4, "http://publications.europa.eu/resource/authority/country/MEX",
                      "https://w3id.org/pvkg/id/method/focus-groups")]
-    questions = select(seed_build.graph, "SELECT ?q WHERE { work:luna-2024 pvkg:hasResearchQuestion/pvkg:statement ?q }")
+    questions = select(seed_build.graph,
+                       "SELECT ?q WHERE { work:luna-2024 pvkg:hasResearchQuestion/pvkg:statement ?q }")
     assert len(questions) == 1 and "citizens" in questions[0][0]
 
 
@@ -152,7 +153,8 @@ def test_luna_values_by_level_and_characteristic_links(seed_build):
 def test_twizeyimana_values_and_dimensions_top_the_value_scheme(seed_build):
     rows = select(seed_build.graph, """
         SELECT ?id ?dimension WHERE {
-            ?v skos:topConceptOf scheme:values ; dcterms:identifier ?id ; dcterms:source work:twizeyimana-andersson-2019 .
+            ?v skos:topConceptOf scheme:values ; dcterms:identifier ?id ;
+               dcterms:source work:twizeyimana-andersson-2019 .
             BIND(EXISTS { ?v a pvkg:ValueDimension } AS ?dimension) }""")
     assert sum(1 for _, dim in rows if dim) == 3
     assert sum(1 for _, dim in rows if not dim) == 6

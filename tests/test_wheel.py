@@ -30,12 +30,14 @@ def test_wheel_contains_the_data_files(wheel):
 
 def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    # system site packages give the installed wheel its dependencies without fetching them again; pvkg
-    # itself comes only from the wheel (the editable install of the checkout is not on that path)
+    # pvkg comes only from the wheel; its dependencies come from the test environment through a .pth file
+    # appended after the new site-packages, so nothing is fetched again (the checkout's editable install
+    # is a separate .pth there and is not copied)
     venv.create(env_dir, with_pip=True, system_site_packages=False)
     python = env_dir / "bin" / "python"
-    site = subprocess.run([sys.executable, "-c", "import rdflib, os; print(os.path.dirname(os.path.dirname(rdflib.__file__)))"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    import rdflib
+
+    site = str(Path(rdflib.__file__).parents[1])  # the test environment's site-packages
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
                    check=True, capture_output=True)
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
