@@ -240,11 +240,11 @@ class _Builder:
             self.add(iri, DCTERMS.language, Literal(work.language))
 
     def design(self, owner: URIRef, work_id: str, path: tuple[str, ...], design: Design | None,
-               locator: str | None) -> None:
+               locator: str | None, subject: str) -> None:
         if design is None:
             return
         iri = part_iri(work_id, *path, "design")
-        self.sources.add(iri, design.where, f"design of {work_id}")
+        self.sources.add(iri, design.where, f"design of {subject}")
         self.add(owner, PVKG.hasDesign, iri)
         self.add(iri, RDF.type, PVKG.StudyDesign)
         for method in design.methods:
@@ -256,11 +256,11 @@ class _Builder:
             self.add(iri, PVKG.qualityThreshold, Literal(f"{design.quality_threshold:g}", datatype=XSD.decimal))
 
     def context(self, owner: URIRef, work_id: str, path: tuple[str, ...], ctx: Context | None,
-                locator: str | None) -> None:
+                locator: str | None, subject: str) -> None:
         if ctx is None:
             return
         iri = part_iri(work_id, *path, "context")
-        self.sources.add(iri, ctx.where, f"context of {work_id}")
+        self.sources.add(iri, ctx.where, f"context of {subject}")
         self.add(owner, PVKG.hasContext, iri)
         self.add(iri, RDF.type, PVKG.StudyContext)
         if ctx.locator or locator:
@@ -277,6 +277,7 @@ class _Builder:
             self.add(iri, PVKG.channel, concept_iri(channel))
         if ctx.sample is not None:
             sample = part_iri(work_id, *path, "sample")
+            self.sources.add(sample, ctx.where, f"sample of {subject}")
             self.add(iri, PVKG.hasSample, sample)
             self.add(sample, RDF.type, PVKG.Sample)
             self.add(sample, PVKG.sampleSize, Literal(ctx.sample.size, datatype=XSD.nonNegativeInteger))
@@ -294,8 +295,8 @@ class _Builder:
             self.add(rq_iri, RDF.type, PVKG.ResearchQuestion)
             self.add(rq_iri, PVKG.locator, Literal(rq.locator))
             _lang(self.graph, rq_iri, PVKG.statement, rq.statement)
-        self.design(iri, study.id, (), study.design, None)
-        self.context(iri, study.id, (), study.context, None)
+        self.design(iri, study.id, (), study.design, None, f"study {study.id}")
+        self.context(iri, study.id, (), study.context, None, f"study {study.id}")
         for cite in study.cites:
             cite_iri = part_iri(study.id, "cites", cite.id)
             self.sources.add(cite_iri, cite.where, f"study {study.id} cited work {cite.id}")
@@ -307,8 +308,9 @@ class _Builder:
             if cite.identified_as:
                 self.add(cite_iri, PVKG.identifiedAs, work_iri(cite.identified_as))
             _lang(self.graph, cite_iri, PVKG.correctionNote, cite.correction)
-            self.design(cite_iri, study.id, ("cites", cite.id), cite.design, cite.locator)
-            self.context(cite_iri, study.id, ("cites", cite.id), cite.context, cite.locator)
+            cite_subject = f"cited work {cite.id} of study {study.id}"
+            self.design(cite_iri, study.id, ("cites", cite.id), cite.design, cite.locator, cite_subject)
+            self.context(cite_iri, study.id, ("cites", cite.id), cite.context, cite.locator, cite_subject)
         for finding in study.findings:
             self.finding(finding)
 
