@@ -18,9 +18,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
-## run: build the graph from studies/ into dist/, validate it (SHACL) and check its consistency (HermiT)
+## run: build the graph from studies/ into dist/, validate it (SHACL), check its consistency (HermiT),
+##      and print the answers to the research questions
 run: $(VENV)/.installed
 	$(BIN)/pvkg build --studies studies --out dist
+	$(BIN)/pvkg answer --studies studies --out dist
 
 ## test: the whole test suite
 test: $(VENV)/.installed-test

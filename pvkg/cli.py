@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from . import __version__, pipeline, resources
-from .errors import InputError, PvkgError
+from .errors import InputError, PvkgError, UsageError
+from .query import answers, get_query, load_queries, run_query
+from .results import FORMATS, render
 
 app = typer.Typer(
     name="pvkg",
@@ -104,6 +106,74 @@ def check(
         rdf = pipeline.build_graph([studies or resources.default_studies_dir()], reason=False).graph
     pipeline.require_consistent(rdf)
     typer.echo(f"consistent: {len(rdf)} triples, no unsatisfiable classes (HermiT, OWL 2 DL)")
+
+
+OutOption = Annotated[Path, typer.Option("--out", help="Folder of the built graph (built there if missing or stale).")]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of labels: en, fa, es... (English where "
+                                                "a label is missing).", show_default=False)]
+
+
+def _parse_params(params: list[str]) -> dict[str, str]:
+    parsed = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {item!r} must be KEY=VALUE, e.g. --param concept=value:transparency")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def _graph(studies: Path | None, out: Path):
+    path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
+    if result is not None:
+        typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
+    return result.graph if result is not None else pipeline.load_built(path)
+
+
+@app.command("queries")
+@reports_errors
+def list_queries() -> None:
+    """List the canned queries with their titles and the research questions they answer."""
+    for query in load_queries().values():
+        typer.echo(f"{query.name}: {query.title}")
+        if query.question:
+            typer.echo(f"    answers: {query.question} (asked by {query.asked_by})")
+        parameters = ", ".join(f"{p.name}={p.default if p.default is not None else '(required)'}"
+                               for p in query.parameters)
+        if parameters:
+            typer.echo(f"    parameters: {parameters}")
+
+
+@app.command()
+@reports_errors
+def query(
+    name: Annotated[str, typer.Argument(help="Name of a canned query (see `pvkg queries`).")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="KEY=VALUE, bound as a value; repeatable.",
+                                                    show_default=False)] = None,
+    lang: LangOption = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    studies: StudiesOption = None,
+    out: OutOption = Path("dist"),
+) -> None:
+    """Run one canned query on the built graph and print its rows."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    canned = get_query(name)
+    params = _parse_params(param or [])
+    if lang is not None:
+        params["lang"] = lang
+    result = run_query(_graph(studies, out), canned, params)
+    typer.echo(render(result, fmt), nl=False)
+
+
+@app.command()
+@reports_errors
+def answer(lang: LangOption = None, studies: StudiesOption = None, out: OutOption = Path("dist")) -> None:
+    """Print every research question pvkg answers, each followed by its answer table."""
+    for item in answers(_graph(studies, out), lang):
+        typer.echo(f"\n## {item.query.title}  [pvkg query {item.query.name}]")
+        typer.echo(f"{item.asked_by} asked: {item.query.question}\n")
+        typer.echo(render(item.result, "table"), nl=False)
 
 
 @app.command()

@@ -113,16 +113,16 @@ def _display_name(name: str) -> str:
 
 
 def short_citation(work: Work) -> str:
-    """Author-year label: 'Luna et al. (2024)', 'Twizeyimana & Andersson (2019)', or the title."""
+    """Author-year label: up to three family names ('Tursunbayeva, Franco & Pagliari (2017)'), else the
+    first and 'et al.' ('Luna et al. (2024)'); the title where no author is named."""
     families = [a.partition(",")[0].strip() for a in work.authors]
     year = f" ({work.year})" if work.year else ""
     if not families:
         return work.title.get("en", work.id) + year
-    if len(families) == 1:
-        return families[0] + year
-    if len(families) == 2:
-        return f"{families[0]} & {families[1]}{year}"
-    return f"{families[0]} et al.{year}"
+    if len(families) > 3:
+        return f"{families[0]} et al.{year}"
+    names = families[0] if len(families) == 1 else ", ".join(families[:-1]) + " & " + families[-1]
+    return names + year
 
 
 def full_citation(work: Work) -> str:

@@ -71,6 +71,28 @@ def write_build(result: Build, out_dir: Path) -> Path:
     return target
 
 
+def input_files(studies: Path) -> list[Path]:
+    """Every file a build reads: what decides whether a built graph is out of date."""
+    return [resources.ontology_file(), resources.ontology_catalog(), *resources.data_dir("ontology").glob("imports/*"),
+            *resources.shapes_files(), *resources.vocabulary_files(), *sorted(studies.rglob("*.y*ml"))]
+
+
+def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
+    """The built graph file, rebuilt first when it is missing or older than any of its inputs. Returns the
+    file and the Build when one was made."""
+    target = out_dir / GRAPH_FILE
+    if target.is_file():
+        built_at = target.stat().st_mtime
+        if all(p.stat().st_mtime <= built_at for p in input_files(studies)):
+            return target, None
+    result = build_graph([studies])
+    return write_build(result, out_dir), result
+
+
+def load_built(path: Path) -> Graph:
+    return Graph().parse(path, format="turtle")
+
+
 def graph_with_ontology(paths: list[Path]) -> Graph:
     """The ontology plus the RDF files given (Turtle, N-Triples, RDF/XML...; format guessed from the name)."""
     graph = load_ontology()

@@ -1,0 +1,187 @@
+"""Stage 7: the canned queries. Each queries/*.rq file is plain SPARQL 1.1 whose opening `#+` comment lines
+hold a YAML header (title, research question, who asked it, description, parameters, columns); the file
+stays runnable by any SPARQL engine. Parameters are bound as RDF terms through the engine's bindings,
+never spliced into the query text, so a parameter value can only ever be a value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal
+from rdflib.term import Node
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from . import resources
+from .errors import PvkgError
+from .studies import LANG_TAG, did_you_mean
+
+HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
+HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "answer"}
+PARAMETER_FIELDS = {"name", "type", "default", "description"}
+PARAMETER_TYPES = {"text", "language"}
+
+
+class QueryError(PvkgError):
+    """A canned query that cannot be found, is malformed, or was given parameters it does not take."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    path: Path
+    title: str
+    question: str | None  # the research question the query answers, if any
+    asked_by: str | None  # the study that asked it, as written in the header
+    description: str
+    parameters: tuple[Parameter, ...]
+    columns: tuple[str, ...]
+    answer: int | None  # position among the answers `pvkg answer` prints; None when not printed
+    text: str
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Node | None, ...]]
+
+
+def _header(path: Path, text: str) -> dict:
+    lines = []
+    for line in text.splitlines():
+        match = HEADER_LINE.match(line)
+        if not match:
+            break
+        lines.append(match.group(1))
+    if not lines:
+        raise QueryError(f"{path}: no '#+' header; a canned query opens with '#+ title: ...' lines")
+    try:
+        header = YAML(typ="safe").load("\n".join(lines))
+    except YAMLError as e:
+        raise QueryError(f"{path}: malformed '#+' header: {' '.join(str(e).split())}") from None
+    if not isinstance(header, dict):
+        raise QueryError(f"{path}: the '#+' header must be a mapping of fields (title, question...)")
+    return header
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    """A canned query from its file; any defect in the header raises a QueryError naming the file."""
+    text = path.read_text(encoding="utf-8")
+    header = _header(path, text)
+    unknown = set(header) - HEADER_FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise QueryError(f"{path}: unknown header field {name!r}{did_you_mean(name, HEADER_FIELDS)}")
+    for required in ("title", "description", "columns"):
+        if not header.get(required):
+            raise QueryError(f"{path}: the header needs {required!r}")
+    if bool(header.get("question")) != bool(header.get("asked-by")):
+        raise QueryError(f"{path}: 'question' and 'asked-by' go together (the study that asked the question)")
+    parameters = []
+    for item in header.get("parameters") or []:
+        if not isinstance(item, dict) or set(item) - PARAMETER_FIELDS or "name" not in item:
+            raise QueryError(f"{path}: each parameter needs name, type, default and description")
+        if item.get("type") not in PARAMETER_TYPES:
+            raise QueryError(f"{path}: parameter {item['name']!r} has type {item.get('type')!r}; "
+                             f"use one of {', '.join(sorted(PARAMETER_TYPES))}")
+        default = item.get("default")
+        parameters.append(Parameter(str(item["name"]), item["type"], None if default is None else str(default),
+                                    str(item.get("description", ""))))
+    columns = tuple(str(c) for c in header["columns"])
+    answer = header.get("answer")
+    if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int) or not query_question(header)):
+        raise QueryError(f"{path}: 'answer' is the position (1, 2...) of a query that answers a 'question'")
+    return CannedQuery(
+        name=path.stem, path=path, title=str(header["title"]), question=header.get("question"),
+        asked_by=header.get("asked-by"), description=" ".join(str(header["description"]).split()),
+        parameters=tuple(parameters), columns=columns, answer=answer, text=text)
+
+
+def query_question(header: dict) -> bool:
+    return bool(header.get("question"))
+
+
+def load_queries(folder: Path | None = None) -> dict[str, CannedQuery]:
+    folder = folder or resources.data_dir("queries")
+    return {path.stem: parse_query_file(path) for path in sorted(folder.glob("*.rq"))}
+
+
+def get_query(name: str, queries: dict[str, CannedQuery] | None = None) -> CannedQuery:
+    queries = queries if queries is not None else load_queries()
+    if name not in queries:
+        raise QueryError(f"unknown query {name!r}{did_you_mean(name, queries)}; the queries are: "
+                         f"{', '.join(queries)}")
+    return queries[name]
+
+
+def bind_parameters(query: CannedQuery, given: dict[str, str]) -> dict[str, Literal]:
+    """The query's parameters as RDF literals: the given values, else the defaults. Unknown names, missing
+    values and malformed language tags raise a QueryError that lists what the query takes."""
+    known = {p.name: p for p in query.parameters}
+    for name in given:
+        if name not in known:
+            takes = ", ".join(known) or "no parameters"
+            raise QueryError(f"query {query.name!r} has no parameter {name!r}{did_you_mean(name, known)}; "
+                             f"it takes: {takes}")
+    bindings = {}
+    for parameter in query.parameters:
+        value = given.get(parameter.name, parameter.default)
+        if value is None:
+            raise QueryError(f"query {query.name!r} needs --param {parameter.name}=... ({parameter.description})")
+        if parameter.type == "language" and not LANG_TAG.match(value):
+            raise QueryError(f"parameter {parameter.name!r} must be a language tag such as 'en', 'fa' or 'es', "
+                             f"not {value!r}")
+        bindings[parameter.name] = Literal(value)
+    return bindings
+
+
+def run_query(graph: Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:
+    """Run a canned query on a graph with its parameters bound as values."""
+    bindings = bind_parameters(query, given or {})
+    try:
+        result = graph.query(query.text, initBindings=bindings)
+        rows = [tuple(row) for row in result]
+    except Exception as e:  # the engine's own failure: one line naming the query, not a traceback
+        raise QueryError(f"{query.path}: the SPARQL engine failed on this query "
+                         f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from e
+    columns = [str(v) for v in result.vars]
+    if tuple(columns) != query.columns:
+        raise QueryError(f"{query.path}: the header's columns {list(query.columns)} differ from the columns the "
+                         f"query returns {columns}; make them the same")
+    return QueryResult(columns, rows)
+
+
+@dataclass
+class Answer:
+    query: CannedQuery
+    asked_by: str  # the label of the study that asked the question, or the header's text
+    result: QueryResult
+
+
+def answers(graph: Graph, lang: str | None = None, queries: dict[str, CannedQuery] | None = None) -> list[Answer]:
+    """Every query tied to a research question, in its 'answer' order, run on the graph."""
+    from rdflib import RDFS
+
+    from .namespaces import work_iri
+
+    chosen = sorted((q for q in (queries or load_queries()).values() if q.answer is not None),
+                    key=lambda q: (q.answer, q.name))
+    out = []
+    for query in chosen:
+        params = {"lang": lang} if lang and any(p.name == "lang" for p in query.parameters) else {}
+        label = graph.value(work_iri(query.asked_by), RDFS.label) if query.asked_by else None
+        out.append(Answer(query, str(label) if label else str(query.asked_by), run_query(graph, query, params)))
+    return out

@@ -1,0 +1,83 @@
+"""Query results as text: an aligned table, CSV, TSV, Markdown, and the SPARQL 1.1 Query Results JSON
+format. CSV, TSV and JSON keep every IRI whole, for programs; the table and Markdown, for people, show
+pvkg's own IRIs by their path (finding/luna2024-01) and others whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from .namespaces import ID
+from .query import QueryResult
+
+FORMATS = ("table", "csv", "tsv", "json", "md")
+
+
+def _plain(term: Node | None) -> str:
+    return "" if term is None else str(term)
+
+
+def _readable(term: Node | None) -> str:
+    if isinstance(term, URIRef) and str(term).startswith(str(ID)):
+        return str(term)[len(str(ID)):]
+    return _plain(term)
+
+
+def to_table(result: QueryResult) -> str:
+    cells = [[_readable(t).replace("\n", " ") for t in row] for row in result.rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(result.columns, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    if not cells:
+        lines.append("(no rows)")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(result: QueryResult) -> str:
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(result.columns) + " |", "|" + "---|" * len(result.columns)]
+    lines += ["| " + " | ".join(cell(_readable(t)) for t in row) + " |" for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _delimited(result: QueryResult, delimiter: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if delimiter == "," else "\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([_plain(t) for t in row])
+    return out.getvalue()
+
+
+def _json_term(term: Node) -> dict:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    assert isinstance(term, Literal)
+    value: dict = {"type": "literal", "value": str(term)}
+    if term.language:
+        value["xml:lang"] = term.language
+    elif term.datatype:
+        value["datatype"] = str(term.datatype)
+    return value
+
+
+def to_json(result: QueryResult) -> str:
+    """SPARQL 1.1 Query Results JSON Format (an unbound variable is left out of its row's bindings)."""
+    bindings = [{name: _json_term(t) for name, t in zip(result.columns, row) if t is not None}
+                for row in result.rows]
+    return json.dumps({"head": {"vars": result.columns}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, indent=2) + "\n"
+
+
+def render(result: QueryResult, fmt: str) -> str:
+    return {"table": to_table, "md": to_markdown, "json": to_json,
+            "csv": lambda r: _delimited(r, ","), "tsv": lambda r: _delimited(r, "\t")}[fmt](result)
