@@ -30,9 +30,9 @@ def _readable(term: Node | None) -> str:
 def to_table(result: QueryResult) -> str:
     cells = [[_readable(t).replace("\n", " ") for t in row] for row in result.rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(result.columns, widths)).rstrip(),
+    lines = ["  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     if not cells:
         lines.append("(no rows)")
     return "\n".join(lines) + "\n"
@@ -72,7 +72,7 @@ def _json_term(term: Node) -> dict:
 
 def to_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON Format (an unbound variable is left out of its row's bindings)."""
-    bindings = [{name: _json_term(t) for name, t in zip(result.columns, row) if t is not None}
+    bindings = [{name: _json_term(t) for name, t in zip(result.columns, row, strict=True) if t is not None}
                 for row in result.rows]
     return json.dumps({"head": {"vars": result.columns}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=2) + "\n"
