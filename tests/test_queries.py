@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,29 @@ def test_answer_prints_each_question_then_its_table(cli, tmp_path):
     assert out.count("\n## ") == len([q for q in QUERIES.values() if q.answer is not None])
     assert "Luna et al. (2024) asked: What are the citizens' perceptions" in out
     assert out.index("values-perceived") < out.index("drivers-and-barriers") < out.index("contested")
+
+
+@pytest.mark.parametrize("header, message", [
+    ("SELECT ?x WHERE { ?x ?p ?o }", "no '#+' header"),
+    ("#+ title: [unclosed\nSELECT ?x WHERE { ?x ?p ?o }", "malformed '#+' header"),
+    ("#+ title: t\n#+ descripton: d\n#+ columns: [x]\nSELECT ?x WHERE { ?x ?p ?o }",
+     "unknown header field 'descripton'; did you mean 'description'?"),
+    ("#+ title: t\n#+ columns: [x]\nSELECT ?x WHERE { ?x ?p ?o }", "the header needs 'description'"),
+    ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ question: q?\nSELECT ?x WHERE { ?x ?p ?o }",
+     "'question' and 'asked-by' go together"),
+    ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ parameters: [{name: n, type: number}]\nSELECT ?x {}",
+     "parameter 'n' has type 'number'"),
+    ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ answer: 1\nSELECT ?x WHERE { ?x ?p ?o }",
+     "'answer' is the position"),
+])
+def test_a_bad_header_fails_loudly(tmp_path, header, message):
+    (tmp_path / "bad.rq").write_text(header)
+    with pytest.raises(QueryError, match=re.escape(message)):
+        load_queries(tmp_path)
+
+
+def test_header_columns_must_match_what_the_query_returns(tmp_path, seed_build):
+    (tmp_path / "wrong.rq").write_text("#+ title: t\n#+ description: d\n#+ columns: [y]\n"
+                                       "SELECT ?x WHERE { ?x a ?t } LIMIT 1")
+    with pytest.raises(QueryError, match="differ from the columns the query returns"):
+        run_query(seed_build.graph, load_queries(tmp_path)["wrong"])
