@@ -203,8 +203,8 @@ class _Builder:
             _lang(self.graph, iri, SKOS.prefLabel, city.label)
             self.add(iri, DCTERMS.isPartOf, country_iri(city.country))
 
-    def work(self, work: Work, iri: URIRef) -> None:
-        self.sources.add(iri, work.where, f"work {work.id}")
+    def work(self, work: Work, iri: URIRef, subject: str) -> None:
+        self.sources.add(iri, work.where, subject)
         self.add(iri, RDF.type, BIBO.AcademicArticle)
         self.add(iri, DCTERMS.identifier, Literal(work.id))
         self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
@@ -285,8 +285,7 @@ class _Builder:
 
     def study(self, study: Study) -> None:
         iri = work_iri(study.id)
-        self.work(study.record, iri)
-        self.sources.places[iri] = (study.record.where, f"study {study.id}")
+        self.work(study.record, iri, f"study {study.id}")
         self.add(iri, RDF.type, PVKG.Study)
         for rq in study.research_questions:
             rq_iri = part_iri(study.id, "question", rq.id)
@@ -346,7 +345,7 @@ def corpus_to_graph(corpus: Corpus) -> tuple[Graph, SourceMap]:
         builder.concept(concept)
     builder.places()
     for work in corpus.works:
-        builder.work(work, work_iri(work.id))
+        builder.work(work, work_iri(work.id), f"work {work.id}")
     for study in corpus.studies:
         builder.study(study)
     return builder.graph, builder.sources

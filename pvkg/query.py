@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from rdflib import RDFS, Graph, Literal
 from rdflib.term import Node
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from . import resources
 from .errors import PvkgError
+from .namespaces import work_iri
 from .studies import LANG_TAG, did_you_mean
 
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
@@ -102,16 +103,12 @@ def parse_query_file(path: Path) -> CannedQuery:
                                     str(item.get("description", ""))))
     columns = tuple(str(c) for c in header["columns"])
     answer = header.get("answer")
-    if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int) or not query_question(header)):
+    if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int) or not header.get("question")):
         raise QueryError(f"{path}: 'answer' is the position (1, 2...) of a query that answers a 'question'")
     return CannedQuery(
         name=path.stem, path=path, title=str(header["title"]), question=header.get("question"),
         asked_by=header.get("asked-by"), description=" ".join(str(header["description"]).split()),
         parameters=tuple(parameters), columns=columns, answer=answer, text=text)
-
-
-def query_question(header: dict) -> bool:
-    return bool(header.get("question"))
 
 
 def load_queries(folder: Path | None = None) -> dict[str, CannedQuery]:
@@ -173,10 +170,6 @@ class Answer:
 
 def answers(graph: Graph, lang: str | None = None, queries: dict[str, CannedQuery] | None = None) -> list[Answer]:
     """Every query tied to a research question, in its 'answer' order, run on the graph."""
-    from rdflib import RDFS
-
-    from .namespaces import work_iri
-
     chosen = sorted((q for q in (queries or load_queries()).values() if q.answer is not None),
                     key=lambda q: (q.answer, q.name))
     out = []
