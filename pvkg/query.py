@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from . import resources
 from .errors import PvkgError
-from .namespaces import work_iri
+from .namespaces import SLUG_PATTERN, work_iri
 from .studies import LANG_TAG, did_you_mean
 
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
@@ -175,6 +175,8 @@ def answers(graph: Graph, lang: str | None = None, queries: dict[str, CannedQuer
     out = []
     for query in chosen:
         params = {"lang": lang} if lang and any(p.name == "lang" for p in query.parameters) else {}
-        label = graph.value(work_iri(query.asked_by), RDFS.label) if query.asked_by else None
+        # asked-by is a study id, or free text such as "pvkg editors" for the editors' own questions
+        is_study_id = query.asked_by is not None and SLUG_PATTERN.match(query.asked_by)
+        label = graph.value(work_iri(query.asked_by), RDFS.label) if is_study_id else None
         out.append(Answer(query, str(label) if label else str(query.asked_by), run_query(graph, query, params)))
     return out

@@ -170,6 +170,8 @@ def test_answer_prints_each_question_then_its_table(cli, tmp_path):
     assert out.count("\n## ") == len([q for q in QUERIES.values() if q.answer is not None])
     assert "Luna et al. (2024) asked: What are the citizens' perceptions" in out
     assert out.index("values-perceived") < out.index("drivers-and-barriers") < out.index("contested")
+    assert "pvkg editors asked: Which factors or links" in out
+    assert "does not look like a valid URI" not in stderr
 
 
 @pytest.mark.parametrize("header, message", [
