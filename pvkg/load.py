@@ -26,6 +26,7 @@ from .namespaces import (
     EU_COUNTRY_SCHEME,
     FINDING_KINDS,
     LEVELS,
+    PROV,
     PVKG,
     VANN,
     city_iri,
@@ -287,6 +288,10 @@ class _Builder:
         iri = work_iri(study.id)
         self.work(study.record, iri, f"study {study.id}")
         self.add(iri, RDF.type, PVKG.Study)
+        if study.known_from:
+            self.add(iri, PVKG.knownFrom, work_iri(study.known_from))
+        if study.revision_of:
+            self.add(iri, PROV.wasRevisionOf, work_iri(study.revision_of))
         for rq in study.research_questions:
             rq_iri = part_iri(study.id, "question", rq.id)
             self.sources.add(rq_iri, rq.where, f"study {study.id} question {rq.id}")

@@ -16,6 +16,7 @@ ONTOLOGY_IRI = URIRef(BASE + "ontology")
 ID = Namespace(BASE + "id/")
 
 BIBO = Namespace("http://purl.org/ontology/bibo/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 CITO = Namespace("http://purl.org/spar/cito/")
 CV = Namespace("http://data.europa.eu/m8g/")
 CPSV = Namespace("http://purl.org/vocab/cpsv#")
@@ -43,6 +44,7 @@ class PVKG(DefinedNamespace):
     AdoptionFactor: URIRef
     FactorCategory: URIRef
     Method: URIRef
+    Construct: URIRef
     InfluenceDirection: URIRef
     ValueLevel: URIRef
     Finding: URIRef
@@ -68,6 +70,8 @@ class PVKG(DefinedNamespace):
     aboutCharacteristic: URIRef
     aboutFactor: URIRef
     aboutChannel: URIRef
+    aboutConstruct: URIRef
+    knownFrom: URIRef
     aboutWork: URIRef
     linkFrom: URIRef
     linkTo: URIRef
@@ -108,6 +112,7 @@ CONCEPT_PREFIXES: dict[str, ConceptPrefix] = {
                             {"category": PVKG.FactorCategory}),
     "method": ConceptPrefix(ID["scheme/methods"], PVKG.Method, None, {}),
     "channel": ConceptPrefix(ID["scheme/channels"], CV.Channel, PVKG.aboutChannel, {}),
+    "construct": ConceptPrefix(ID["scheme/constructs"], PVKG.Construct, PVKG.aboutConstruct, {}),
 }
 
 DIRECTIONS = {"driver": PVKG.Driver, "barrier": PVKG.Barrier}

@@ -166,6 +166,8 @@ class Study:
     context: Context | None
     cites: list[CitedWork]
     findings: list[Finding]
+    known_from: str | None = None  # the study whose account of this one is all pvkg has of it
+    revision_of: str | None = None  # the earlier version this study revises (a conference paper...)
 
     @property
     def id(self) -> str:
@@ -386,8 +388,8 @@ def _kind(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------------
 
 STUDY_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
-                "article-number", "doi", "url", "language", "source-file", "research-questions", "design",
-                "context", "concepts", "cites", "works", "findings")
+                "article-number", "doi", "url", "language", "source-file", "known-from", "revision-of",
+                "research-questions", "design", "context", "concepts", "cites", "works", "findings")
 WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
                "article-number", "doi", "url", "language")
 VOCABULARY_FIELDS = ("concepts", "countries", "cities")
@@ -545,10 +547,10 @@ class _FileReader:
         if language is not None and not LANG_TAG.match(language):
             m.problem(f"language {language!r} is not a language tag such as 'en' or 'fa'", "language")
             language = None
-        title = m.lang_text("title", "the title", required=is_study)
+        title = m.lang_text("title", "the title")
         authors = m.text_list("authors", "authors as 'Family, Given'")
         author_note = m.text("author-note", "who the authors are when the source does not name them")
-        if not title and not authors and not is_study:
+        if not title and not authors:
             m.problem("a work needs a title or authors so that people can find it")
         if is_study and not authors and author_note is None:
             m.problem("a study needs 'authors' or, where the source does not name them, an 'author-note'")
@@ -650,7 +652,9 @@ class _FileReader:
             research_questions=rqs,
             design=self.design(design_data, subject, True) if design_data is not None else None,
             context=self.context(context_data, subject, True) if context_data is not None else None,
-            cites=cites, findings=findings))
+            cites=cites, findings=findings,
+            known_from=top.text("known-from", "the id of the study whose account of this study is encoded"),
+            revision_of=top.text("revision-of", "the id of the earlier version of this study")))
 
     def finding(self, data: CommentedMap, line: int, study: str) -> Finding | None:
         fid = data.get("id")
@@ -781,6 +785,12 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
                 problems.append(Problem(cite.where.file, cite.where.line, cite_subject,
                                         f"identified-as {cite.identified_as!r} is neither a study nor a work"
                                         f"{did_you_mean(cite.identified_as, works)}; add it under 'works'"))
+        study_ids = {s.id for s in corpus.studies}
+        for field_name, target in (("known-from", study.known_from), ("revision-of", study.revision_of)):
+            if target is not None and (target not in study_ids or target == study.id):
+                problems.append(Problem(study.record.where.file, study.record.where.line, subject,
+                                        f"{field_name} {target!r} is not another study of the corpus"
+                                        f"{did_you_mean(target, study_ids - {study.id})}"))
         for f in study.findings:
             fs = f"finding {f.id}"
             check(f.about, f.where, fs, about_prefixes, "what a finding is about")
