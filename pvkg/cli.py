@@ -72,6 +72,10 @@ def build(
     if result.consistency is not None:
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
     _print_table(rows)
+    unused = result.corpus.unused_concepts()
+    if unused:
+        typer.echo(f"  never used (no finding, method or channel refers to them or to a narrower concept): "
+                   f"{', '.join(unused)}")
 
 
 @app.command()

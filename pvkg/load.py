@@ -116,11 +116,11 @@ def _display_name(name: str) -> str:
 def short_citation(work: Work) -> str:
     """Author-year label: up to three family names ('Tursunbayeva, Franco & Pagliari (2017)'), else the
     first and 'et al.' ('Luna et al. (2024)'); the title where no author is named."""
-    families = [a.partition(",")[0].strip() for a in work.authors]
+    families = [a.partition(",")[0].strip() for a in work.named_authors]
     year = f" ({work.year})" if work.year else ""
     if not families:
         return work.title.get("en", work.id) + year
-    if len(families) > 3:
+    if len(families) > 3 or work.has_unnamed_authors:
         return f"{families[0]} et al.{year}"
     names = families[0] if len(families) == 1 else ", ".join(families[:-1]) + " & " + families[-1]
     return names + year
@@ -128,9 +128,10 @@ def short_citation(work: Work) -> str:
 
 def full_citation(work: Work) -> str:
     parts = []
-    if work.authors:
-        names = [a.strip() for a in work.authors]
-        parts.append(", ".join(names[:-1]) + " & " + names[-1] if len(names) > 1 else names[0])
+    if work.named_authors:
+        names = [a.strip() for a in work.named_authors]
+        joined = ", ".join(names[:-1]) + " & " + names[-1] if len(names) > 1 else names[0]
+        parts.append(joined + (" et al." if work.has_unnamed_authors else ""))
     if work.year:
         parts.append(f"({work.year})")
     if work.title:
@@ -211,7 +212,7 @@ class _Builder:
         self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
         self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
         _lang(self.graph, iri, DCTERMS.title, work.title)
-        for name in work.authors:
+        for name in work.named_authors:
             person = person_iri(name)
             self.add(iri, DCTERMS.creator, person)
             self.add(person, RDF.type, FOAF.Person)

@@ -49,6 +49,7 @@ class PVKG(DefinedNamespace):
     ValueLevel: URIRef
     Finding: URIRef
     ValueFinding: URIRef
+    CharacteristicFinding: URIRef
     LinkFinding: URIRef
     FactorFinding: URIRef
     CitedWorkFinding: URIRef
@@ -119,6 +120,7 @@ DIRECTIONS = {"driver": PVKG.Driver, "barrier": PVKG.Barrier}
 LEVELS = {"individual": PVKG.IndividualLevel, "societal": PVKG.SocietalLevel}
 FINDING_KINDS = {
     "values": PVKG.ValueFinding,
+    "characteristics": PVKG.CharacteristicFinding,
     "link": PVKG.LinkFinding,
     "factor": PVKG.FactorFinding,
     "cited-work": PVKG.CitedWorkFinding,

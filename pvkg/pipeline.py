@@ -34,6 +34,8 @@ class Build:
     def summary(self) -> dict[str, int]:
         return {"study files": len(self.corpus.files), "studies": len(self.corpus.studies),
                 "findings": len(self.corpus.findings), "concepts": len(self.corpus.concepts),
+                "concepts used": len(self.corpus.used_concepts()),
+                "concepts never used": len(self.corpus.unused_concepts()),
                 "triples": len(self.graph), "violations": len(self.validation.problems)}
 
 

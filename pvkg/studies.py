@@ -27,6 +27,7 @@ DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 CONCEPT_ID = re.compile(r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
 WORK_TYPES = ("journal-article", "conference-paper")
+ET_AL = "et al."  # as the last of `authors`: further authors that the source does not name
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class Work:
     """A bibliographic record: of an encoded study, or of a catalogued work a cited work is identified as."""
 
     id: str
-    type: str
+    type: str | None  # None where the source does not say what kind of publication it is
     title: LangText
     authors: list[str]
     author_note: str | None
@@ -118,6 +119,14 @@ class Work:
     url: str | None
     language: str | None
     where: Where
+
+    @property
+    def named_authors(self) -> list[str]:
+        return [a for a in self.authors if a != ET_AL]
+
+    @property
+    def has_unnamed_authors(self) -> bool:
+        return ET_AL in self.authors
 
 
 @dataclass
@@ -186,6 +195,30 @@ class Corpus:
     @property
     def findings(self) -> list[Finding]:
         return [f for s in self.studies for f in s.findings]
+
+    def used_concepts(self) -> set[str]:
+        """Ids of the concepts something refers to: a finding, a design's methods, a context's channels."""
+        used: set[str] = set()
+        for study in self.studies:
+            for owner in (study, *study.cites):
+                if owner.design is not None:
+                    used.update(owner.design.methods)
+                if owner.context is not None:
+                    used.update(owner.context.channels)
+            for f in study.findings:
+                used.update(f.about, f.link_from, f.link_to)
+        return used
+
+    def unused_concepts(self) -> list[str]:
+        """Declared concepts that nothing refers to, neither directly nor through a narrower concept."""
+        broader = {c.id: c.broader for c in self.concepts}
+        reached, stack = set(), list(self.used_concepts())
+        while stack:
+            current = stack.pop()
+            if current not in reached:
+                reached.add(current)
+                stack.extend(broader.get(current, []))
+        return sorted(c.id for c in self.concepts if c.id not in reached)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -549,6 +582,8 @@ class _FileReader:
             language = None
         title = m.lang_text("title", "the title")
         authors = m.text_list("authors", "authors as 'Family, Given'")
+        if ET_AL in authors[:-1] or authors == [ET_AL]:
+            m.problem(f"'{ET_AL}' may only end a list of named authors (e.g. [Reddick, {ET_AL}])", "authors")
         author_note = m.text("author-note", "who the authors are when the source does not name them")
         if not title and not authors:
             m.problem("a work needs a title or authors so that people can find it")
@@ -556,7 +591,7 @@ class _FileReader:
             m.problem("a study needs 'authors' or, where the source does not name them, an 'author-note'")
         return Work(
             id=work_id,
-            type=m.choice("type", WORK_TYPES, "the kind of publication", required=is_study) or "journal-article",
+            type=m.choice("type", WORK_TYPES, "the kind of publication"),
             title=title, authors=authors, author_note=author_note,
             year=m.integer("year", "the publication year", minimum=1500, maximum=2100),
             venue=m.text("venue", "the journal or proceedings"),
@@ -682,7 +717,7 @@ class _FileReader:
 
 def _check_finding_kind(f: Finding, m: _Map) -> None:
     """What each kind of finding must and must not carry."""
-    allowed = {"values": {"about", "level"}, "link": {"from", "to", "about", "direction"},
+    allowed = {"values": {"about", "level"}, "characteristics": {"about"}, "link": {"from", "to", "about", "direction"},
                "factor": {"about", "direction"}, "cited-work": {"work", "about"}}[f.kind]
     for key in ("about", "from", "to", "direction", "level", "work"):
         if m.has(key) and key not in allowed:
@@ -690,6 +725,9 @@ def _check_finding_kind(f: Finding, m: _Map) -> None:
     prefixes = [a.split(":", 1)[0] for a in f.about]
     if f.kind == "values" and "value" not in prefixes:
         m.problem("a 'values' finding must be about at least one value (about: [value:...])", "about")
+    elif f.kind == "characteristics" and "characteristic" not in prefixes:
+        m.problem("a 'characteristics' finding must be about at least one characteristic "
+                  "(about: [characteristic:...])", "about")
     elif f.kind == "factor":
         factors = prefixes.count("factor")
         if not factors:

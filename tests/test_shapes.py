@@ -29,7 +29,8 @@ XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 LUNA = ID["work/luna-2024"]
 SMSF = ID["work/social-media-service-factors"]
 TA = ID["work/twizeyimana-andersson-2019"]
-TURSUNBAYEVA = ID["work/tursunbayeva-franco-pagliari-2017"]  # a catalogued work, not a study
+TURSUNBAYEVA = ID["work/tursunbayeva-franco-pagliari-2017"]  # the catalogued work "Aizhan et al." is
+TFP_FILE = "tursunbayeva-franco-pagliari-2017.yaml"
 WUKICH = ID["work/wukich-mergel-2016"]  # a catalogued work with authors and no title
 GIQ = ID["venue/government-information-quarterly"]
 NMS = ID["venue/new-media-studies"]
@@ -297,22 +298,22 @@ CASES = [
 
     # --- CatalogueWorkShape (studies are catalogued works too) ---
     Case("work-without-title-or-authors", "CatalogueWorkShape", drop(WUKICH, DCTERMS.creator),
-         "A work needs a title or authors", SMSF_FILE, "work wukich-mergel-2016"),
+         "A work needs a title or authors", "wukich-mergel-2016.yaml", "study wukich-mergel-2016"),
     Case("work-without-citation", "CatalogueWorkShape", drop(TURSUNBAYEVA, DCTERMS.bibliographicCitation),
-         "A work needs exactly one bibliographic citation", SMSF_FILE, "work tursunbayeva-franco-pagliari-2017"),
+         "A work needs exactly one bibliographic citation", TFP_FILE, "study tursunbayeva-franco-pagliari-2017"),
     Case("work-two-citations", "CatalogueWorkShape",
          add(TURSUNBAYEVA, DCTERMS.bibliographicCitation, Literal("Tursunbayeva et al. 2017")),
-         "A work needs exactly one bibliographic citation", SMSF_FILE, "work tursunbayeva-franco-pagliari-2017"),
+         "A work needs exactly one bibliographic citation", TFP_FILE, "study tursunbayeva-franco-pagliari-2017"),
     Case("work-citation-language-tagged", "CatalogueWorkShape",
          put(LUNA, DCTERMS.bibliographicCitation, en("Luna et al. (2024)")),
          "A work needs exactly one bibliographic citation", LUNA_FILE, "study luna-2024"),
     Case("work-without-label", "CatalogueWorkShape", drop(WUKICH, RDFS.label),
-         "A work needs exactly one short label", SMSF_FILE, "work wukich-mergel-2016"),
+         "A work needs exactly one short label", "wukich-mergel-2016.yaml", "study wukich-mergel-2016"),
     Case("work-two-labels", "CatalogueWorkShape", add(WUKICH, RDFS.label, en("Wukich and Mergel (2016)")),
-         "A work needs exactly one short label", SMSF_FILE, "work wukich-mergel-2016"),
+         "A work needs exactly one short label", "wukich-mergel-2016.yaml", "study wukich-mergel-2016"),
     Case("work-label-without-language", "CatalogueWorkShape",
          put(WUKICH, RDFS.label, Literal("Wukich & Mergel (2016)")),
-         "A work needs exactly one short label", SMSF_FILE, "work wukich-mergel-2016"),
+         "A work needs exactly one short label", "wukich-mergel-2016.yaml", "study wukich-mergel-2016"),
 
     # --- CitedWorkShape ---
     Case("cited-work-without-citation-text", "CitedWorkShape", drop(cited("eom-2018"), PVKG.citedAs),
@@ -541,6 +542,15 @@ CASES = [
                 put(concept("value:transparency"), SKOS.inScheme,
                     URIRef("http://publications.europa.eu/resource/authority/country"))),
           "A concept must be in exactly one pvkg concept scheme", "values.yaml", "concept value:transparency"),
+    Case("characteristic-finding-about-no-characteristic", "CharacteristicFindingShape",
+         steps(put(LUNA02, RDF.type, PVKG.CharacteristicFinding), add(LUNA02, RDF.type, PVKG.Finding)),
+         "A characteristics finding must be about at least one digital-service characteristic", LUNA_FILE,
+         "finding luna2024-02"),
+    Case("characteristic-finding-with-direction", "CharacteristicFindingShape",
+         steps(put(LUNA02, RDF.type, PVKG.CharacteristicFinding), add(LUNA02, RDF.type, PVKG.Finding),
+               add(LUNA02, PVKG.aboutCharacteristic, concept("characteristic:service-characteristics")),
+               add(LUNA02, PVKG.direction, PVKG.Driver)),
+         "A characteristics finding has no direction", LUNA_FILE, "finding luna2024-02"),
     Case("channel-not-a-skos-concept", "ConceptShape", drop(concept("channel:facebook"), RDF.type, SKOS.Concept),
          "must be a skos:Concept", "channels.yaml", "concept channel:facebook"),
 ]
