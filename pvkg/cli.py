@@ -72,7 +72,7 @@ def build(
     if result.consistency is not None:
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
     _print_table(rows)
-    unused = result.corpus.unused_concepts()
+    unused = result.coverage[1]
     if unused:
         typer.echo(f"  never used (no finding, method or channel refers to them or to a narrower concept): "
                    f"{', '.join(unused)}")

@@ -33,9 +33,10 @@ class PvkgError(Exception):
 class InputError(PvkgError):
     """Study or vocabulary files that cannot become a valid graph; carries one Problem per defect."""
 
-    def __init__(self, problems: list[Problem], fine_files: list[str] | None = None):
+    def __init__(self, problems: list[Problem], files: list[str] | None = None):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.subject or "", p.message))
-        self.fine_files = fine_files or []
+        bad = {p.file for p in self.problems}
+        self.fine_files = [f for f in files or [] if f not in bad]  # the input files with no problem
         super().__init__(f"{len(self.problems)} problem(s) in the input")
 
     def lines(self) -> list[str]:

@@ -113,6 +113,11 @@ def _display_name(name: str) -> str:
     return f"{given.strip()} {family.strip()}" if given.strip() else family.strip()
 
 
+def _join_names(names: list[str]) -> str:
+    """'A', 'A & B', 'A, B & C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1]
+
+
 def short_citation(work: Work) -> str:
     """Author-year label: up to three family names ('Tursunbayeva, Franco & Pagliari (2017)'), else the
     first and 'et al.' ('Luna et al. (2024)'); the title where no author is named."""
@@ -122,15 +127,13 @@ def short_citation(work: Work) -> str:
         return work.title.get("en", work.id) + year
     if len(families) > 3 or work.has_unnamed_authors:
         return f"{families[0]} et al.{year}"
-    names = families[0] if len(families) == 1 else ", ".join(families[:-1]) + " & " + families[-1]
-    return names + year
+    return _join_names(families) + year
 
 
 def full_citation(work: Work) -> str:
     parts = []
     if work.named_authors:
-        names = [a.strip() for a in work.named_authors]
-        joined = ", ".join(names[:-1]) + " & " + names[-1] if len(names) > 1 else names[0]
+        joined = _join_names([a.strip() for a in work.named_authors])
         parts.append(joined + (" et al." if work.has_unnamed_authors else ""))
     if work.year:
         parts.append(f"({work.year})")

@@ -6,6 +6,7 @@ Nothing is written unless every earlier stage passed, and then only by atomic re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
@@ -30,12 +31,18 @@ class Build:
     validation: ValidationReport
     consistency: ConsistencyReport | None = None
 
+    @cached_property
+    def coverage(self) -> tuple[set[str], list[str]]:
+        """Ids of the concepts something refers to, and of those nothing reaches."""
+        used = self.corpus.used_concepts()
+        return used, self.corpus.unused_concepts(used)
+
     @property
     def summary(self) -> dict[str, int]:
         return {"study files": len(self.corpus.files), "studies": len(self.corpus.studies),
                 "findings": len(self.corpus.findings), "concepts": len(self.corpus.concepts),
-                "concepts used": len(self.corpus.used_concepts()),
-                "concepts never used": len(self.corpus.unused_concepts()),
+                "concepts used": len(self.coverage[0]),
+                "concepts never used": len(self.coverage[1]),
                 "triples": len(self.graph), "violations": len(self.validation.problems)}
 
 
@@ -47,8 +54,7 @@ def build_graph(studies: list[Path], reason: bool = True) -> Build:
     graph = load_ontology() + data
     validation = validate_graph(graph, sources)
     if not validation.conforms:
-        bad = {p.file for p in validation.problems}
-        raise ValidationError(validation.problems, fine_files=[f for f in corpus.files if f not in bad])
+        raise ValidationError(validation.problems, files=corpus.files)
     result = Build(corpus, data, graph, sources, validation)
     if reason:
         result.consistency = require_consistent(graph)

@@ -209,15 +209,10 @@ class Corpus:
                 used.update(f.about, f.link_from, f.link_to)
         return used
 
-    def unused_concepts(self) -> list[str]:
+    def unused_concepts(self, used: set[str] | None = None) -> list[str]:
         """Declared concepts that nothing refers to, neither directly nor through a narrower concept."""
-        broader = {c.id: c.broader for c in self.concepts}
-        reached, stack = set(), list(self.used_concepts())
-        while stack:
-            current = stack.pop()
-            if current not in reached:
-                reached.add(current)
-                stack.extend(broader.get(current, []))
+        reached = _reachable(self.used_concepts() if used is None else used,
+                             {c.id: c.broader for c in self.concepts})
         return sorted(c.id for c in self.concepts if c.id not in reached)
 
 
@@ -765,7 +760,8 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
     concepts = {c.id: c for c in corpus.concepts}
     countries = {c.code for c in corpus.countries}
     cities = {c.id for c in corpus.cities}
-    works = {w.id for w in corpus.works} | {s.id for s in corpus.studies}
+    study_ids = {s.id for s in corpus.studies}
+    works = {w.id for w in corpus.works} | study_ids
 
     def check(ids: Iterable[str], where: Where, subject: str, prefixes: tuple[str, ...], what: str) -> None:
         for cid in ids:
@@ -823,7 +819,6 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
                 problems.append(Problem(cite.where.file, cite.where.line, cite_subject,
                                         f"identified-as {cite.identified_as!r} is neither a study nor a work"
                                         f"{did_you_mean(cite.identified_as, works)}; add it under 'works'"))
-        study_ids = {s.id for s in corpus.studies}
         for field_name, target in (("known-from", study.known_from), ("revision-of", study.revision_of)):
             if target is not None and (target not in study_ids or target == study.id):
                 problems.append(Problem(study.record.where.file, study.record.where.line, subject,
@@ -848,20 +843,24 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
     _check_cycles(corpus.concepts, problems)
 
 
+def _reachable(start: Iterable[str], broader: dict[str, list[str]]) -> set[str]:
+    """The ids in `start` and every concept above them along broader links."""
+    reached, stack = set(), list(start)
+    while stack:
+        current = stack.pop()
+        if current not in reached:
+            reached.add(current)
+            stack.extend(broader.get(current, []))
+    return reached
+
+
 def _check_cycles(concepts: list[Concept], problems: list[Problem]) -> None:
     """A broader chain that comes back to its start would make a concept broader than itself."""
     broader = {c.id: c.broader for c in concepts}
     for c in concepts:
-        stack, seen = list(c.broader), set()
-        while stack:
-            current = stack.pop()
-            if current == c.id:
-                problems.append(Problem(c.where.file, c.where.line, f"concept {c.id}",
-                                        "its broader concepts lead back to it; break the cycle"))
-                break
-            if current not in seen:
-                seen.add(current)
-                stack.extend(broader.get(current, []))
+        if c.id in _reachable(c.broader, broader):
+            problems.append(Problem(c.where.file, c.where.line, f"concept {c.id}",
+                                    "its broader concepts lead back to it; break the cycle"))
 
 
 def study_files(paths: Iterable[Path]) -> list[Path]:
@@ -894,6 +893,5 @@ def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
     # with a defect is still registered by its id, so a defect does not cascade into "unknown id" lines.
     _check_references(corpus, problems)
     if problems:
-        bad = {p.file for p in problems}
-        raise InputError(problems, fine_files=[f for f in corpus.files if f not in bad])
+        raise InputError(problems, files=corpus.files)
     return corpus
