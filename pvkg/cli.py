@@ -5,6 +5,7 @@ reaches the user for anything the user can cause."""
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +13,12 @@ import typer
 
 from . import __version__, pipeline, resources
 from .errors import InputError, PvkgError, UsageError
+from .namespaces import DEFAULT_GRAPH
+from .publish import publish as publish_graph
 from .query import answers, get_query, load_queries, run_query
+from .remote import DEFAULT_MAX_ROWS, Endpoint
 from .results import FORMATS, render
+from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, open_built
 
 app = typer.Typer(
     name="pvkg",
@@ -127,11 +132,28 @@ def _parse_params(params: list[str]) -> dict[str, str]:
     return parsed
 
 
-def _graph(studies: Path | None, out: Path):
+StoreOption = Annotated[str, typer.Option("--store", help=f"Embedded engine for the built graph: "
+                                          f"{', '.join(ENGINES)}.")]
+EndpointOption = Annotated[str | None, typer.Option(
+    "--endpoint", help="Run on this SPARQL 1.1 query endpoint instead of the built graph.", show_default=False)]
+GraphOption = Annotated[str, typer.Option("--graph", help="With --endpoint: the named graph to query (sent as "
+                                          "default-graph-uri); '' for the server's default graph.")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds to wait for an answer.")]
+MaxRowsOption = Annotated[int, typer.Option(
+    "--max-rows", help="With --endpoint: the server's result-row limit; an answer this long is reported as cut "
+                       "short (0: no check).")]
+
+
+def _store(studies: Path | None, out: Path, engine: str, endpoint: str | None, graph: str, timeout: float,
+           max_rows: int) -> Store:
+    if endpoint is not None:
+        return EndpointStore(Endpoint(endpoint, timeout=timeout), graph or None, max_rows)
+    if engine not in ENGINES:
+        raise UsageError(f"--store {engine!r} is not one of: {', '.join(ENGINES)}")
     path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
     if result is not None:
         typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
-    return result.graph if result is not None else pipeline.load_built(path)
+    return open_built(path, engine, result.graph if result is not None else None)
 
 
 @app.command("queries")
@@ -158,26 +180,83 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
     studies: StudiesOption = None,
     out: OutOption = Path("dist"),
+    store: StoreOption = DEFAULT_ENGINE,
+    endpoint: EndpointOption = None,
+    graph: GraphOption = DEFAULT_GRAPH,
+    timeout: TimeoutOption = 60.0,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
-    """Run one canned query on the built graph and print its rows."""
+    """Run one canned query on the built graph (or a SPARQL endpoint) and print its rows."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
     canned = get_query(name)
     params = _parse_params(param or [])
     if lang is not None:
         params["lang"] = lang
-    result = run_query(_graph(studies, out), canned, params)
+    result = run_query(_store(studies, out, store, endpoint, graph, timeout, max_rows), canned, params)
     typer.echo(render(result, fmt), nl=False)
 
 
 @app.command()
 @reports_errors
-def answer(lang: LangOption = None, studies: StudiesOption = None, out: OutOption = Path("dist")) -> None:
+def answer(
+    lang: LangOption = None,
+    studies: StudiesOption = None,
+    out: OutOption = Path("dist"),
+    store: StoreOption = DEFAULT_ENGINE,
+    endpoint: EndpointOption = None,
+    graph: GraphOption = DEFAULT_GRAPH,
+    timeout: TimeoutOption = 60.0,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
+) -> None:
     """Print every research question pvkg answers, each followed by its answer table."""
-    for item in answers(_graph(studies, out), lang):
+    for item in answers(_store(studies, out, store, endpoint, graph, timeout, max_rows), lang):
         typer.echo(f"\n## {item.query.title}  [pvkg query {item.query.name}]")
         typer.echo(f"{item.asked_by} asked: {item.query.question}\n")
         typer.echo(render(item.result, "table"), nl=False)
+
+
+@app.command()
+@reports_errors
+def publish(
+    endpoint: Annotated[str, typer.Option("--endpoint", help="The server's SPARQL 1.1 Update endpoint (also "
+                                          "queried for the check unless --query-endpoint is given).")],
+    graph: Annotated[str, typer.Option("--graph", help="The named graph to replace.")] = DEFAULT_GRAPH,
+    gsp: Annotated[str | None, typer.Option("--gsp", help="The server's Graph Store HTTP Protocol endpoint; "
+                                            "used when given and working, else SPARQL Update.",
+                                            show_default=False)] = None,
+    query_endpoint: Annotated[str | None, typer.Option("--query-endpoint", help="The SPARQL query endpoint for "
+                                                       "the triple-count check.", show_default=False)] = None,
+    user: Annotated[str | None, typer.Option("--user", help="User name for HTTP Basic or Digest "
+                                             "authentication.", show_default=False)] = None,
+    password_env: Annotated[str | None, typer.Option("--password-env", help="Name of the environment variable "
+                                                     "holding the password (never given on the command line).",
+                                                     show_default=False)] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each request.")] = 300.0,
+    studies: StudiesOption = None,
+    out: OutOption = Path("dist"),
+) -> None:
+    """Load the built graph into a named graph of a SPARQL store, replacing its previous version, and check
+    the server's triple count."""
+    password = None
+    if password_env is not None:
+        if user is None:
+            raise UsageError("--password-env needs --user")
+        password = os.environ.get(password_env)
+        if password is None:
+            raise UsageError(f"the environment variable {password_env} is not set; export it with the password")
+
+    def remote(url: str) -> Endpoint:
+        return Endpoint(url, user=user, password=password, timeout=timeout)
+
+    path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
+    if result is not None:
+        typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
+    report = publish_graph(path, remote(endpoint), graph, query=remote(query_endpoint) if query_endpoint else None,
+                           gsp=remote(gsp) if gsp else None)
+    typer.echo(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
+    _print_table({"triples here": report.local_triples, "triples there": report.remote_triples,
+                  "seconds": f"{report.seconds:.1f}"})
 
 
 @app.command()

@@ -14,6 +14,8 @@ from rdflib.namespace import DefinedNamespace
 BASE = "https://w3id.org/pvkg/"
 ONTOLOGY_IRI = URIRef(BASE + "ontology")
 ID = Namespace(BASE + "id/")
+# The named graph `pvkg publish` loads into and `pvkg query --endpoint` reads, unless told otherwise
+DEFAULT_GRAPH = BASE + "graph"
 
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 PROV = Namespace("http://www.w3.org/ns/prov#")

@@ -1,7 +1,12 @@
 """Stage 7: the canned queries. Each queries/*.rq file is plain SPARQL 1.1 whose opening `#+` comment lines
 hold a YAML header (title, research question, who asked it, description, parameters, columns); the file
-stays runnable by any SPARQL engine. Parameters are bound as RDF terms through the engine's bindings,
-never spliced into the query text, so a parameter value can only ever be a value.
+stays runnable by any SPARQL engine.
+
+Parameters are substituted for their variables token by token (never inside a string, an IRI or a
+comment), each value written as an escaped RDF literal: a parameter value can only ever be a value. This
+one mechanism serves rdflib, Oxigraph and remote servers alike; engines' own binding mechanisms differ
+(rdflib's initBindings joins in subqueries, pyoxigraph's substitutions accept projected variables only, a
+trailing VALUES joins after the FILTERs that need the value).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDFS, Graph, Literal
+from rdflib import Graph, Literal
 from rdflib.term import Node
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -18,6 +23,7 @@ from ruamel.yaml.error import YAMLError
 from . import resources
 from .errors import PvkgError
 from .namespaces import SLUG_PATTERN, work_iri
+from .store import Store, as_store
 from .studies import LANG_TAG, did_you_mean
 
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
@@ -145,16 +151,49 @@ def bind_parameters(query: CannedQuery, given: dict[str, str]) -> dict[str, Lite
     return bindings
 
 
-def run_query(graph: Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:
-    """Run a canned query on a graph with its parameters bound as values."""
-    bindings = bind_parameters(query, given or {})
+# What can contain a '?name' that is not a variable, tried before variables: long and short strings, IRIs
+# (IRIREF admits no space, so a '<' operator between terms is never taken for one) and comments.
+_LONG_STRINGS = [rf"{q}{q}{q}(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*{q}{q}{q}" for q in ("'", '"')]
+_SHORT_STRINGS = [rf"{q}(?:[^{q}\\\n\r]|\\.)*{q}" for q in ("'", '"')]
+_IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
+_COMMENT = r"#[^\n]*"
+_LEXEMES = re.compile("(?P<skip>" + "|".join([*_LONG_STRINGS, *_SHORT_STRINGS, _IRI, _COMMENT]) + ")"
+                      r"|[?$](?P<var>[A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
+
+
+def sparql_term(value: Literal) -> str:
+    """A literal in SPARQL syntax with every character that could end or escape the string escaped, and
+    tabs too (rdflib's parser expands a raw tab to spaces)."""
+    text = str(value)
+    for char, escape in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        text = text.replace(char, escape)
+    suffix = f"@{value.language}" if value.language else (f"^^<{value.datatype}>" if value.datatype else "")
+    return f'"{text}"{suffix}'
+
+
+def substitute(text: str, bindings: dict[str, Literal]) -> str:
+    """The query text with each bound variable replaced by its value as an RDF term, wherever the variable
+    occurs as a token (so in every subquery and FILTER), and nowhere else."""
+    terms = {name: sparql_term(value) for name, value in bindings.items()}
+
+    def replace(match: re.Match) -> str:
+        name = match.group("var")
+        return terms[name] if name is not None and name in terms else match.group(0)
+
+    return _LEXEMES.sub(replace, text)
+
+
+def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:
+    """Run a canned query on a store (or an rdflib graph) with its parameters bound as values."""
+    store = as_store(store)
+    text = substitute(query.text, bind_parameters(query, given or {}))
     try:
-        result = graph.query(query.text, initBindings=bindings)
-        rows = [tuple(row) for row in result]
+        columns, rows = store.select(text)
+    except PvkgError:
+        raise
     except Exception as e:  # the engine's own failure: one line naming the query, not a traceback
-        raise QueryError(f"{query.path}: the SPARQL engine failed on this query "
+        raise QueryError(f"{query.path}: the SPARQL engine ({store.name}) failed on this query "
                          f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from e
-    columns = [str(v) for v in result.vars]
     if tuple(columns) != query.columns:
         raise QueryError(f"{query.path}: the header's columns {list(query.columns)} differ from the columns the "
                          f"query returns {columns}; make them the same")
@@ -168,8 +207,10 @@ class Answer:
     result: QueryResult
 
 
-def answers(graph: Graph, lang: str | None = None, queries: dict[str, CannedQuery] | None = None) -> list[Answer]:
-    """Every query tied to a research question, in its 'answer' order, run on the graph."""
+def answers(store: Store | Graph, lang: str | None = None,
+            queries: dict[str, CannedQuery] | None = None) -> list[Answer]:
+    """Every query tied to a research question, in its 'answer' order, run on the store."""
+    store = as_store(store)
     chosen = sorted((q for q in (queries or load_queries()).values() if q.answer is not None),
                     key=lambda q: (q.answer, q.name))
     out = []
@@ -177,6 +218,6 @@ def answers(graph: Graph, lang: str | None = None, queries: dict[str, CannedQuer
         params = {"lang": lang} if lang and any(p.name == "lang" for p in query.parameters) else {}
         # asked-by is a study id, or free text such as "pvkg editors" for the editors' own questions
         is_study_id = query.asked_by is not None and SLUG_PATTERN.match(query.asked_by)
-        label = graph.value(work_iri(query.asked_by), RDFS.label) if is_study_id else None
-        out.append(Answer(query, str(label) if label else str(query.asked_by), run_query(graph, query, params)))
+        label = store.label(work_iri(query.asked_by)) if is_study_id else None
+        out.append(Answer(query, label or str(query.asked_by), run_query(store, query, params)))
     return out
