@@ -17,14 +17,14 @@ from pathlib import Path
 
 from rdflib import Graph, Literal
 from rdflib.term import Node
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from . import resources
 from .errors import PvkgError
 from .namespaces import SLUG_PATTERN, work_iri
 from .store import Store, as_store
 from .studies import LANG_TAG, did_you_mean
+from .yamlfile import YAMLError
+from .yamlfile import load as load_yaml
 
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "answer"}
@@ -76,7 +76,7 @@ def _header(path: Path, text: str) -> dict:
     if not lines:
         raise QueryError(f"{path}: no '#+' header; a canned query opens with '#+ title: ...' lines")
     try:
-        header = YAML(typ="safe").load("\n".join(lines))
+        header = load_yaml("\n".join(lines))
     except YAMLError as e:
         raise QueryError(f"{path}: malformed '#+' header: {' '.join(str(e).split())}") from None
     if not isinstance(header, dict):

@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from .errors import InputError, Problem, UsageError, display_path
 from .namespaces import CONCEPT_PREFIXES, DIRECTIONS, FINDING_KINDS, LEVELS, SLUG_PATTERN
+from .yamlfile import LineList, LineMap, MarkedYAMLError, YAMLError
+from .yamlfile import load as load_yaml
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -233,13 +231,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
 class _Map:
     """A YAML mapping being read: hands out typed fields and records a Problem for each defect."""
 
-    def __init__(self, data: CommentedMap, file: str, subject: str | None, problems: list[Problem],
+    def __init__(self, data: LineMap, file: str, subject: str | None, problems: list[Problem],
                  allowed: Iterable[str], line: int | None = None):
         self.data = data
         self.file = file
         self.subject = subject
         self.problems = problems
-        self.line = line if line is not None else data.lc.line + 1
+        self.line = line if line is not None else data.line
         allowed = tuple(allowed)
         for key in data:
             if key not in allowed:
@@ -248,7 +246,7 @@ class _Map:
 
     def line_of(self, key: str | None = None) -> int:
         if key is not None and key in self.data:
-            return self.data.lc.key(key)[0] + 1
+            return self.data.key_lines[key]
         return self.line
 
     def where(self, key: str | None = None) -> Where:
@@ -351,7 +349,7 @@ class _Map:
             return []
         items, bad_items = [], False
         for i, item in enumerate(value):
-            line = value.lc.item(i)[0] + 1 if isinstance(value, CommentedSeq) else self.line_of(key)
+            line = value.item_lines[i] if isinstance(value, LineList) else self.line_of(key)
             if not isinstance(item, str) or not item.strip():
                 self.problem(f"item {i + 1} of {key!r} must be non-empty text ({what})", line=line)
                 bad_items = True
@@ -361,27 +359,27 @@ class _Map:
             self.problem(f"field {key!r} is empty; give at least one ({what})", key)
         return items
 
-    def mapping(self, key: str, what: str) -> CommentedMap | None:
+    def mapping(self, key: str, what: str) -> LineMap | None:
         if not self.has(key):
             return None
         value = self.data[key]
-        if not isinstance(value, CommentedMap):
+        if not isinstance(value, LineMap):
             self.problem(f"field {key!r} must be a mapping ({what}), not {_kind(value)}", key)
             return None
         return value
 
-    def mappings(self, key: str, what: str) -> list[tuple[CommentedMap, int]]:
+    def mappings(self, key: str, what: str) -> list[tuple[LineMap, int]]:
         """The mappings of a list field, each with its line."""
         if not self.has(key):
             return []
         value = self.data[key]
-        if not isinstance(value, CommentedSeq):
+        if not isinstance(value, LineList):
             self.problem(f"field {key!r} must be a list of mappings ({what}), not {_kind(value)}", key)
             return []
         result = []
         for i, item in enumerate(value):
-            line = value.lc.item(i)[0] + 1
-            if isinstance(item, CommentedMap):
+            line = value.item_lines[i]
+            if isinstance(item, LineMap):
                 result.append((item, line))
             else:
                 self.problem(f"item {i + 1} of {key!r} must be a mapping ({what}), not {_kind(item)}",
@@ -435,8 +433,7 @@ class _FileReader:
         self.file = display_path(path)
         self.problems = problems
 
-    def load(self) -> CommentedMap | None:
-        yaml = YAML(typ="rt")  # round-trip loader: safe (no object construction), keeps line numbers
+    def load(self) -> LineMap | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as e:
@@ -446,7 +443,7 @@ class _FileReader:
             self._problem(None, f"cannot be read ({e.strerror}); check that it exists and is readable")
             return None
         try:
-            data = yaml.load(text)
+            data = load_yaml(text)
         except MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = mark.line + 1 if mark else None
@@ -459,7 +456,7 @@ class _FileReader:
         if data is None:
             self._problem(None, "is empty; a study file needs at least id, type, title and findings")
             return None
-        if not isinstance(data, CommentedMap):
+        if not isinstance(data, LineMap):
             self._problem(1, f"must be a mapping of fields (id, title, findings...), not {_kind(data)}")
             return None
         return data
@@ -523,7 +520,7 @@ class _FileReader:
                 step_count=step_count, source_study=declared_in or source, where=Where(self.file, line)))
         return concepts
 
-    def context(self, data: CommentedMap, subject: str, locator_required: bool) -> Context:
+    def context(self, data: LineMap, subject: str, locator_required: bool) -> Context:
         m = _Map(data, self.file, subject, self.problems, CONTEXT_FIELDS)
         sample = None
         sample_data = m.mapping("sample", "size and unit")
@@ -547,7 +544,7 @@ class _FileReader:
             channels=m.text_list("channels", "ids of channel concepts"),
             sample=sample, where=m.where())
 
-    def design(self, data: CommentedMap, subject: str, locator_required: bool) -> Design:
+    def design(self, data: LineMap, subject: str, locator_required: bool) -> Design:
         m = _Map(data, self.file, subject, self.problems, DESIGN_FIELDS)
         return Design(
             locator=m.text("locator", "where in the source the method is described", required=locator_required),
@@ -686,7 +683,7 @@ class _FileReader:
             known_from=top.text("known-from", "the id of the study whose account of this study is encoded"),
             revision_of=top.text("revision-of", "the id of the earlier version of this study")))
 
-    def finding(self, data: CommentedMap, line: int, study: str) -> Finding | None:
+    def finding(self, data: LineMap, line: int, study: str) -> Finding | None:
         fid = data.get("id")
         m = _Map(data, self.file, f"finding {fid}" if isinstance(fid, str) else "finding", self.problems,
                  FINDING_FIELDS, line)
