@@ -70,10 +70,13 @@ def build(
     reason: Annotated[bool, typer.Option(help="Check consistency with HermiT before writing.")] = True,
 ) -> None:
     """Build the graph from the study files, validate it, check it, and write OUT/pvkg.ttl."""
-    result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason)
+    result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
+                                  cache_dir=out / pipeline.CACHE_DIR)
     target = pipeline.write_build(result, out)
     typer.echo(f"Built {target}")
     rows: dict[str, object] = dict(result.summary)
+    if result.cache is not None:
+        rows["files validated"] = f"{result.cache.misses} (unchanged since the last build: {result.cache.hits})"
     if result.consistency is not None:
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
     _print_table(rows)

@@ -160,12 +160,19 @@ def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     return TurtleWriter({p: str(ns) for p, ns in PREFIXES.items()}).serialize(triples)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it into place: a reader (or a
     crash) sees either the old file or the new one, never a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; outputs are for everyone to read
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

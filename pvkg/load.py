@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL
+from rdflib.term import Node
 
 from . import resources
 from .errors import PvkgError
@@ -102,11 +103,6 @@ class SourceMap:
         return self.places.get(iri)
 
 
-def _lang(graph: Graph, subject: URIRef, predicate: URIRef, text: LangText) -> None:
-    for tag, value in text.items():
-        graph.add((subject, predicate, Literal(value, lang=tag)))
-
-
 def _display_name(name: str) -> str:
     """'Luna, Dolores E.' -> 'Dolores E. Luna'; a name without a comma stays as it is."""
     family, _, given = name.partition(",")
@@ -153,14 +149,45 @@ def full_citation(work: Work) -> str:
     return " ".join(parts)
 
 
+Triple = tuple[URIRef, URIRef, Node]
+
+
+@dataclass
+class DataParts:
+    """The data, as the triples made from each input file (file name -> triples, in the corpus's file
+    order), and where each resource came from. A part is what validation results are cached for."""
+
+    triples: dict[str, list[Triple]]
+    sources: SourceMap
+
+    def graph(self) -> Graph:
+        graph = bind_prefixes(Graph())
+        for part in self.triples.values():
+            for triple in part:
+                graph.add(triple)
+        return graph
+
+    def __len__(self) -> int:
+        return len({t for part in self.triples.values() for t in part})
+
+
 class _Builder:
     def __init__(self, corpus: Corpus):
         self.corpus = corpus
-        self.graph = bind_prefixes(Graph())
+        self.parts: dict[str, list[Triple]] = {file: [] for file in corpus.files}
+        self.part: list[Triple] = []
         self.sources = SourceMap()
 
+    def from_file(self, file: str) -> None:
+        """Put the triples that follow into the part of this file."""
+        self.part = self.parts.setdefault(file, [])
+
     def add(self, s, p, o) -> None:
-        self.graph.add((s, p, o))
+        self.part.append((s, p, o))
+
+    def lang(self, subject: URIRef, predicate: URIRef, text: LangText) -> None:
+        for tag, value in text.items():
+            self.part.append((subject, predicate, Literal(value, lang=tag)))
 
     def concept(self, c: Concept) -> None:
         iri = concept_iri(c.id)
@@ -172,11 +199,11 @@ class _Builder:
             self.add(iri, RDF.type, spec.subtypes[c.type])
         self.add(iri, DCTERMS.identifier, Literal(c.id))
         self.add(iri, SKOS.inScheme, spec.scheme)
-        _lang(self.graph, iri, SKOS.prefLabel, c.label)
+        self.lang(iri, SKOS.prefLabel, c.label)
         for tag, labels in c.alt_labels.items():
             for label in labels:
                 self.add(iri, SKOS.altLabel, Literal(label, lang=tag))
-        _lang(self.graph, iri, SKOS.definition, c.definition)
+        self.lang(iri, SKOS.definition, c.definition)
         for broader in c.broader:
             self.add(iri, SKOS.broader, concept_iri(broader))
         if not c.broader:
@@ -191,21 +218,23 @@ class _Builder:
 
     def places(self) -> None:
         for country in self.corpus.countries:
+            self.from_file(country.where.file)
             iri = country_iri(country.code)
             self.sources.add(iri, country.where, f"country {country.code}")
             self.add(iri, RDF.type, DCTERMS.Location)
             self.add(iri, RDF.type, SKOS.Concept)
             self.add(iri, SKOS.inScheme, EU_COUNTRY_SCHEME)
             self.add(iri, SKOS.notation, Literal(country.code))
-            _lang(self.graph, iri, SKOS.prefLabel, country.label)
+            self.lang(iri, SKOS.prefLabel, country.label)
         if self.corpus.countries:
             self.add(EU_COUNTRY_SCHEME, RDF.type, SKOS.ConceptScheme)
             self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, Literal("Countries (EU authority table)", lang="en"))
         for city in self.corpus.cities:
+            self.from_file(city.where.file)
             iri = city_iri(city.id)
             self.sources.add(iri, city.where, f"city {city.id}")
             self.add(iri, RDF.type, DCTERMS.Location)
-            _lang(self.graph, iri, SKOS.prefLabel, city.label)
+            self.lang(iri, SKOS.prefLabel, city.label)
             self.add(iri, DCTERMS.isPartOf, country_iri(city.country))
 
     def work(self, work: Work, iri: URIRef, subject: str) -> None:
@@ -214,7 +243,7 @@ class _Builder:
         self.add(iri, DCTERMS.identifier, Literal(work.id))
         self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
         self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
-        _lang(self.graph, iri, DCTERMS.title, work.title)
+        self.lang(iri, DCTERMS.title, work.title)
         for name in work.named_authors:
             person = person_iri(name)
             self.add(iri, DCTERMS.creator, person)
@@ -254,7 +283,7 @@ class _Builder:
         self.add(iri, RDF.type, PVKG.StudyDesign)
         for method in design.methods:
             self.add(iri, PVKG.usesMethod, concept_iri(method))
-        _lang(self.graph, iri, PVKG.statement, design.statement)
+        self.lang(iri, PVKG.statement, design.statement)
         if design.locator or locator:
             self.add(iri, PVKG.locator, Literal(design.locator or locator))
         if design.quality_threshold is not None:
@@ -276,8 +305,8 @@ class _Builder:
             self.add(iri, DCTERMS.spatial, city_iri(city))
         if ctx.city_count is not None:
             self.add(iri, PVKG.cityCount, Literal(ctx.city_count, datatype=XSD.nonNegativeInteger))
-        _lang(self.graph, iri, PVKG.population, ctx.population)
-        _lang(self.graph, iri, PVKG.setting, ctx.setting)
+        self.lang(iri, PVKG.population, ctx.population)
+        self.lang(iri, PVKG.setting, ctx.setting)
         for channel in ctx.channels:
             self.add(iri, PVKG.channel, concept_iri(channel))
         if ctx.sample is not None:
@@ -286,7 +315,7 @@ class _Builder:
             self.add(iri, PVKG.hasSample, sample)
             self.add(sample, RDF.type, PVKG.Sample)
             self.add(sample, PVKG.sampleSize, Literal(ctx.sample.size, datatype=XSD.nonNegativeInteger))
-            _lang(self.graph, sample, PVKG.sampleUnit, ctx.sample.unit)
+            self.lang(sample, PVKG.sampleUnit, ctx.sample.unit)
 
     def study(self, study: Study) -> None:
         iri = work_iri(study.id)
@@ -302,7 +331,7 @@ class _Builder:
             self.add(iri, PVKG.hasResearchQuestion, rq_iri)
             self.add(rq_iri, RDF.type, PVKG.ResearchQuestion)
             self.add(rq_iri, PVKG.locator, Literal(rq.locator))
-            _lang(self.graph, rq_iri, PVKG.statement, rq.statement)
+            self.lang(rq_iri, PVKG.statement, rq.statement)
         self.design(iri, study.id, (), study.design, None, f"study {study.id}")
         self.context(iri, study.id, (), study.context, None, f"study {study.id}")
         for cite in study.cites:
@@ -315,7 +344,7 @@ class _Builder:
             self.add(cite_iri, RDFS.label, Literal(cite.cited_as, lang="en"))
             if cite.identified_as:
                 self.add(cite_iri, PVKG.identifiedAs, work_iri(cite.identified_as))
-            _lang(self.graph, cite_iri, PVKG.correctionNote, cite.correction)
+            self.lang(cite_iri, PVKG.correctionNote, cite.correction)
             cite_subject = f"cited work {cite.id} of study {study.id}"
             self.design(cite_iri, study.id, ("cites", cite.id), cite.design, cite.locator, cite_subject)
             self.context(cite_iri, study.id, ("cites", cite.id), cite.context, cite.locator, cite_subject)
@@ -330,7 +359,7 @@ class _Builder:
         self.add(iri, DCTERMS.identifier, Literal(f.id))
         self.add(iri, PVKG.reportedIn, work_iri(f.study))
         self.add(iri, PVKG.locator, Literal(f.locator))
-        _lang(self.graph, iri, PVKG.statement, f.statement)
+        self.lang(iri, PVKG.statement, f.statement)
         for cid in f.about:
             self.add(iri, CONCEPT_PREFIXES[cid.split(":", 1)[0]].about, concept_iri(cid))
         for cid in f.link_from:
@@ -347,14 +376,23 @@ class _Builder:
             self.add(iri, SKOS.editorialNote, Literal(f.note, lang="en"))
 
 
-def corpus_to_graph(corpus: Corpus) -> tuple[Graph, SourceMap]:
-    """The data graph of a corpus (without the ontology), and where each of its resources came from."""
+def corpus_to_parts(corpus: Corpus) -> DataParts:
+    """The data of a corpus (without the ontology), file by file, and where each resource came from."""
     builder = _Builder(corpus)
     for concept in corpus.concepts:
+        builder.from_file(concept.where.file)
         builder.concept(concept)
     builder.places()
     for work in corpus.works:
+        builder.from_file(work.where.file)
         builder.work(work, work_iri(work.id), f"work {work.id}")
     for study in corpus.studies:
+        builder.from_file(study.record.where.file)
         builder.study(study)
-    return builder.graph, builder.sources
+    return DataParts(builder.parts, builder.sources)
+
+
+def corpus_to_graph(corpus: Corpus) -> tuple[Graph, SourceMap]:
+    """The data graph of a corpus (without the ontology), and where each of its resources came from."""
+    parts = corpus_to_parts(corpus)
+    return parts.graph(), parts.sources

@@ -14,22 +14,44 @@ from rdflib import Graph
 from . import resources
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
 from .export import turtle_bytes, write_atomic
-from .load import SourceMap, corpus_to_graph, load_ontology
+from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .reason import ConsistencyReport, check_consistency
 from .studies import Corpus, read_corpus
-from .validate import ValidationReport, validate_graph
+from .validate import ValidationCache, ValidationReport, validate_parts
 
 GRAPH_FILE = "pvkg.ttl"
+
+
+CACHE_DIR = ".cache"  # inside the output folder: results reused by the next build
 
 
 @dataclass
 class Build:
     corpus: Corpus
-    data: Graph  # the triples made from the study and vocabulary files
-    graph: Graph  # ontology (with imports) + data: what is validated, reasoned over and written
-    sources: SourceMap
+    ontology: Graph  # the ontology with its imports
+    parts: DataParts  # the data, file by file
     validation: ValidationReport
     consistency: ConsistencyReport | None = None
+    cache: ValidationCache | None = None
+
+    @property
+    def sources(self) -> SourceMap:
+        return self.parts.sources
+
+    @cached_property
+    def data(self) -> Graph:
+        """The triples made from the study and vocabulary files."""
+        return self.parts.graph()
+
+    @cached_property
+    def graph(self) -> Graph:
+        """Ontology (with imports) + data: what is reasoned over and queried in-process."""
+        return self.ontology + self.data
+
+    @cached_property
+    def triples(self) -> list[Triple]:
+        """The ontology's and the data's triples, each once: what is written."""
+        return list(dict.fromkeys([*self.ontology, *(t for part in self.parts.triples.values() for t in part)]))
 
     @cached_property
     def coverage(self) -> tuple[set[str], list[str]]:
@@ -43,21 +65,29 @@ class Build:
                 "findings": len(self.corpus.findings), "concepts": len(self.corpus.concepts),
                 "concepts used": len(self.coverage[0]),
                 "concepts never used": len(self.coverage[1]),
-                "triples": len(self.graph), "violations": len(self.validation.problems)}
+                "triples": len(self.triples), "violations": len(self.validation.problems)}
 
 
-def build_graph(studies: list[Path], reason: bool = True) -> Build:
+def validation_inputs() -> list[Path]:
+    """The files besides the data that decide validation results."""
+    return [resources.ontology_file(), *sorted(resources.data_dir("ontology").glob("imports/*")),
+            *resources.shapes_files()]
+
+
+def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None = None) -> Build:
     """Read, convert, validate and (with `reason`) check the consistency of a corpus. Raises InputError or
-    ValidationError for bad input and InconsistencyError for an inconsistent graph; writes nothing."""
+    ValidationError for bad input and InconsistencyError for an inconsistent graph; writes nothing. With
+    `cache_dir`, validation results of unchanged files are taken from there (see write_build)."""
     corpus = read_corpus(studies, resources.vocabulary_files())
-    data, sources = corpus_to_graph(corpus)
-    graph = load_ontology() + data
-    validation = validate_graph(graph, sources)
+    parts = corpus_to_parts(corpus)
+    ontology = load_ontology()
+    cache = ValidationCache.open(cache_dir / "validation.json" if cache_dir else None, validation_inputs())
+    validation = validate_parts(ontology, parts, cache=cache)
     if not validation.conforms:
         raise ValidationError(validation.problems, files=corpus.files)
-    result = Build(corpus, data, graph, sources, validation)
+    result = Build(corpus, ontology, parts, validation, cache=cache)
     if reason:
-        result.consistency = require_consistent(graph)
+        result.consistency = require_consistent(result.graph)
     return result
 
 
@@ -74,8 +104,11 @@ def require_consistent(graph: Graph) -> ConsistencyReport:
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
+    """Write the graph, then the validation cache the next build will start from."""
     target = out_dir / GRAPH_FILE
-    write_atomic(target, turtle_bytes(result.graph))
+    write_atomic(target, turtle_bytes(result.triples))
+    if result.cache is not None and result.cache.path is not None:
+        result.cache.save()
     return target
 
 
@@ -93,7 +126,7 @@ def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
         built_at = target.stat().st_mtime
         if all(p.stat().st_mtime <= built_at for p in input_files(studies)):
             return target, None
-    result = build_graph([studies])
+    result = build_graph([studies], cache_dir=out_dir / CACHE_DIR)
     return write_build(result, out_dir), result
 
 

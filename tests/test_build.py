@@ -63,7 +63,9 @@ def test_invalid_input_leaves_the_previous_build_untouched(cli, tmp_path):
     code, _, stderr = cli("build", "--studies", bad, "--out", tmp_path)
     assert code == 1 and "malformed YAML" in stderr
     assert (tmp_path / "pvkg.ttl").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pvkg.ttl", "studies"]  # no temporary left over
+    # no temporary left over, and the validation cache as the good build left it
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "pvkg.ttl", "studies"]
+    assert [p.name for p in (tmp_path / ".cache").iterdir()] == ["validation.json"]
 
 
 def test_write_atomic_leaves_no_temporary_when_writing_fails(tmp_path):
