@@ -23,9 +23,9 @@ from .remote import Endpoint, RemoteError
 
 GRAPH_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^<>"{}|^`\\\x00-\x20]+$')
 
-# Triples per INSERT DATA request: small enough for servers' request-size limits (Virtuoso parses each
-# request whole), large enough that a million triples take a few hundred requests.
-UPDATE_CHUNK = 20000
+# Triples per INSERT DATA request. Virtuoso 7 compiles each request to SQL and refuses one over 10,000
+# lines of it: 1,000 N-Triples went through and 1,500 did not, so 500 leaves room for long literals.
+UPDATE_CHUNK = 500
 GSP_MISSING = ("HTTP 404", "HTTP 405", "HTTP 501")
 
 
@@ -43,17 +43,17 @@ def staging_graph(graph: str) -> str:
     return f"{graph}{'-' if '#' in graph else '#'}pvkg-staging"
 
 
-def _ntriples_chunks(triples: list[ox.Triple], size: int) -> list[str]:
-    """N-Triples text in chunks of at most `size` triples, except that every triple with a blank node goes
-    into one chunk of its own: a blank node label is scoped to one request, so splitting them would split
-    the node. (pvkg's data has none; the ontology's axioms have a few dozen.)"""
+def _ntriples_chunks(triples: list[ox.Triple], size: int) -> list[tuple[str, bool]]:
+    """N-Triples text in chunks of at most `size` triples, each with whether it has blank nodes. Every
+    triple with a blank node goes into one chunk of its own: a blank node label is scoped to one request,
+    so splitting them would split the node. (pvkg's data has none; the ontology's axioms a few dozen.)"""
     def has_blank(t: ox.Triple) -> bool:
         return isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
 
     with_blank = [t for t in triples if has_blank(t)]
     plain = [t for t in triples if not has_blank(t)]
     groups = ([with_blank] if with_blank else []) + [plain[i:i + size] for i in range(0, len(plain), size)]
-    return ["".join(f"{t} .\n" for t in group) for group in groups]
+    return [("".join(f"{t} .\n" for t in group), group is with_blank) for group in groups]
 
 
 def check_graph_iri(graph: str) -> str:
@@ -84,8 +84,10 @@ def publish(built: Path, update: Endpoint, graph: str, query: Endpoint | None = 
                 raise  # a real failure (credentials, timeout...), not a missing protocol
     if not loaded:
         update.update(f"DROP SILENT GRAPH <{staging}>")
-        for text in _ntriples_chunks(triples, chunk):
-            update.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{text}}} }}")
+        for text, has_blank in _ntriples_chunks(triples, chunk):
+            # blank nodes go in a template (INSERT ... WHERE {}): Virtuoso refuses them in INSERT DATA
+            update.update(f"INSERT {{ GRAPH <{staging}> {{\n{text}}} }} WHERE {{}}" if has_blank
+                          else f"INSERT DATA {{ GRAPH <{staging}> {{\n{text}}} }}")
     update.update(f"MOVE GRAPH <{staging}> TO GRAPH <{graph}>")
     remote = count_triples(query, graph)
     if remote != len(triples):

@@ -183,10 +183,16 @@ def substitute(text: str, bindings: dict[str, Literal]) -> str:
     return _LEXEMES.sub(replace, text)
 
 
+def without_comments(text: str) -> str:
+    """The query text without its comments (the header among them): what is sent to an engine. SPARQLWrapper
+    guesses the query form from the text, and a word such as 'constructs' in a comment misleads it."""
+    return _LEXEMES.sub(lambda m: "" if (m.group("skip") or "").startswith("#") else m.group(0), text).strip()
+
+
 def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:
     """Run a canned query on a store (or an rdflib graph) with its parameters bound as values."""
     store = as_store(store)
-    text = substitute(query.text, bind_parameters(query, given or {}))
+    text = without_comments(substitute(query.text, bind_parameters(query, given or {})))
     try:
         columns, rows = store.select(text)
     except PvkgError:

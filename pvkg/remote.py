@@ -91,9 +91,10 @@ class Endpoint:
 
     def select_json(self, text: str, default_graph: str | None = None) -> dict:
         """The SPARQL JSON results of a SELECT query, POSTed with this endpoint's credentials."""
-        params = {"default-graph-uri": default_graph} if default_graph else None
-        body = self.request("POST", text.encode("utf-8"), "application/sparql-query",
-                            accept="application/sparql-results+json", params=params, what="SPARQL query")
+        # a form-encoded POST: Virtuoso 7 never answers a query POSTed directly as application/sparql-query
+        form = {"query": text, **({"default-graph-uri": default_graph} if default_graph else {})}
+        body = self.request("POST", urllib.parse.urlencode(form).encode("ascii"), "application/x-www-form-urlencoded",
+                            accept="application/sparql-results+json", what="SPARQL query")
         return self._parse_json(body)
 
     def select_json_via_sparqlwrapper(self, text: str, default_graph: str | None = None) -> dict:
@@ -107,6 +108,8 @@ class Endpoint:
         if default_graph:
             client.addParameter("default-graph-uri", default_graph)
         client.setQuery(text)
+        # SPARQLWrapper guesses the query form from the text and can take a word in a comment for CONSTRUCT
+        client.addCustomHttpHeader("Accept", "application/sparql-results+json")
         try:
             response = client.query()
             body = response.response.read()

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Literal
 from rdflib.plugins.sparql import prepareQuery
 
-from pvkg.query import load_queries, run_query, substitute
+from pvkg.query import load_queries, run_query, substitute, without_comments
 from pvkg.results import render
 from pvkg.store import OxigraphStore, RdflibStore
 
@@ -73,3 +73,8 @@ def test_cli_store_choice_gives_the_same_output(cli, tmp_path):
     assert outputs["oxigraph"] == outputs["rdflib"] and "human factors" in outputs["rdflib"]
     code, _, stderr = cli("answer", "--store", "blazegraph", "--out", tmp_path)
     assert code == 2 and "--store 'blazegraph' is not one of: oxigraph, rdflib" in stderr
+
+
+def test_comments_go_but_strings_and_iris_with_a_hash_stay():
+    text = '#+ title: x\nSELECT ?a # trailing\nWHERE { ?a <http://x.org/#frag> "# not a comment" }\n'
+    assert without_comments(text) == 'SELECT ?a \nWHERE { ?a <http://x.org/#frag> "# not a comment" }'
