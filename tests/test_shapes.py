@@ -212,9 +212,9 @@ CASES = [
          "A link finding needs at least one concept it ends at", LUNA_FILE, "finding luna2024-02"),
     Case("link-finding-ending-at-a-finding", "LinkFindingShape", put(LUNA02, PVKG.linkTo, LUNA01),
          "A link finding needs at least one concept it ends at", LUNA_FILE, "finding luna2024-02"),
-    Case("link-finding-with-level", "FindingShape", add(LUNA02, PVKG.atLevel, PVKG.IndividualLevel),
+    Case("link-finding-with-level", "LevelShape", add(LUNA02, PVKG.atLevel, PVKG.IndividualLevel),
          "Only a values finding has a level", LUNA_FILE, "finding luna2024-02"),
-    Case("factor-finding-with-level", "FindingShape", add(F02, PVKG.atLevel, PVKG.SocietalLevel),
+    Case("factor-finding-with-level", "LevelShape", add(F02, PVKG.atLevel, PVKG.SocietalLevel),
          "Only a values finding has a level", "social-media-service-factors.yaml", "finding smsf-02"),
 
     # --- FactorFindingShape ---
@@ -223,10 +223,10 @@ CASES = [
     Case("factor-finding-about-a-value", "FactorFindingShape",
          put(F02, PVKG.aboutFactor, concept("value:transparency")),
          "A factor finding must be about at least one adoption factor", SMSF_FILE, "finding smsf-02"),
-    Case("factor-finding-with-direction-and-two-factors", "FactorFindingShape",
+    Case("factor-finding-with-direction-and-two-factors", "DirectedFactorFindingShape",
          add(F02, PVKG.aboutFactor, concept("factor:enforcement")),
          "A factor finding with a direction must be about exactly one factor", SMSF_FILE, "finding smsf-02"),
-    Case("factor-finding-on-four-factors-given-a-direction", "FactorFindingShape",
+    Case("factor-finding-on-four-factors-given-a-direction", "DirectedFactorFindingShape",
          add(SMSF01, PVKG.direction, PVKG.Driver),
          "A factor finding with a direction must be about exactly one factor", SMSF_FILE, "finding smsf-01"),
 
