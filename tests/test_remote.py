@@ -1,0 +1,146 @@
+"""pvkg against real SPARQL servers (Oxigraph server and Virtuoso, started on 127.0.0.1 by the fixtures in
+servers.py): `pvkg publish` loads the built graph into a named graph and checks the count; every canned
+query then gives the embedded store's rows there; failures (a server that is down or silent, a wrong
+password, a cut result) are one clear line, and a password never appears in any output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import socket
+import threading
+
+import pytest
+from servers import oxigraph_server, virtuoso_server  # noqa: F401  (pytest fixtures)
+
+from pvkg import pipeline
+from pvkg.namespaces import DEFAULT_GRAPH
+from pvkg.publish import count_triples
+from pvkg.query import load_queries, run_query
+from pvkg.remote import Endpoint
+from pvkg.results import render
+from pvkg.store import EndpointStore, OxigraphStore
+
+QUERIES = load_queries()
+PARAMS = {"evidence": {"concept": "value:transparency"}}
+SECRET = "s3cret-Pa55-never-shown"
+
+
+@pytest.fixture(scope="module")
+def built(seed_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    pipeline.write_build(seed_build, out)
+    return out
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def server(request):
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+def publish_args(server, built, *extra: str) -> list:
+    return ["publish", "--endpoint", server.update_url, "--query-endpoint", server.query_url, "--out", built, *extra]
+
+
+def rows(result) -> list[list[str]]:
+    """A result as CSV rows, the header first and the rest sorted: servers may order ties differently."""
+    header, *body = list(csv.reader(io.StringIO(render(result, "csv"))))
+    return [header, *sorted(body)]
+
+
+def test_publish_then_every_query_answers_as_on_the_embedded_store(server, built, cli):
+    code, stdout, stderr = cli(*publish_args(server, built, "--gsp", server.gsp_url))
+    assert code == 0, stderr
+    local = len(pipeline.load_built(built / pipeline.GRAPH_FILE))
+    assert "Graph Store protocol" in stdout and re.search(rf"triples there +{local}\n", stdout)
+    embedded = OxigraphStore.from_file(built / pipeline.GRAPH_FILE)
+    remote = EndpointStore(Endpoint(server.query_url), graph=DEFAULT_GRAPH)
+    for name, query in QUERIES.items():
+        for lang in ("en", "fa"):
+            given = {**PARAMS.get(name, {}), "lang": lang}
+            expected = run_query(embedded, query, given)
+            assert rows(run_query(remote, query, given)) == rows(expected), f"{server.name}: {name} ({lang})"
+
+
+def test_publishing_again_replaces_the_graph(server, built, tmp_path, cli, seed_build):
+    assert cli(*publish_args(server, built))[0] == 0  # by SPARQL Update this time
+    endpoint = Endpoint(server.query_url)
+    assert count_triples(endpoint, DEFAULT_GRAPH) == len(seed_build.triples)
+    smaller = tmp_path / "dist"
+    smaller.mkdir()
+    ontology_only = pipeline.Build(seed_build.corpus, seed_build.ontology, seed_build.parts, seed_build.validation)
+    ontology_only.__dict__["triples"] = list(seed_build.ontology)  # a smaller graph to publish over the last
+    pipeline.write_build(ontology_only, smaller)
+    code, stdout, stderr = cli("publish", "--endpoint", server.update_url, "--query-endpoint", server.query_url,
+                               "--gsp", server.gsp_url, "--out", smaller, "--studies", smaller)
+    assert code == 0, stderr
+    assert count_triples(endpoint, DEFAULT_GRAPH) == len(seed_build.ontology)
+
+
+def test_a_query_on_the_endpoint_prints_what_the_embedded_store_prints(server, built, cli):
+    assert cli(*publish_args(server, built, "--gsp", server.gsp_url))[0] == 0
+    here = cli("query", "factors", "--format", "csv", "--out", built)
+    there = cli("query", "factors", "--format", "csv", "--endpoint", server.query_url)
+    assert here[0] == there[0] == 0, there[2]
+    assert sorted(here[1].splitlines()) == sorted(there[1].splitlines())
+
+
+def test_a_result_as_long_as_the_row_limit_is_reported_as_cut(server, built, cli):
+    assert cli(*publish_args(server, built))[0] == 0
+    code, _, stderr = cli("query", "factors", "--endpoint", server.query_url, "--max-rows", "5")
+    assert code == 1 and "probably cut short" in stderr and "ResultSetMaxRows" in stderr
+
+
+def test_virtuoso_with_credentials_and_without(virtuoso_server, built, cli, monkeypatch):  # noqa: F811
+    server = virtuoso_server
+    monkeypatch.setenv("PVKG_TEST_PASSWORD", server.password)
+    code, stdout, stderr = cli("publish", "--endpoint", server.auth_sparql_url, "--gsp", server.auth_gsp_url,
+                               "--user", server.user, "--password-env", "PVKG_TEST_PASSWORD", "--out", built)
+    assert code == 0, stderr
+    monkeypatch.setenv("PVKG_TEST_PASSWORD", SECRET)
+    code, stdout, stderr = cli("publish", "--endpoint", server.auth_sparql_url, "--user", server.user,
+                               "--password-env", "PVKG_TEST_PASSWORD", "--out", built)
+    assert code == 1
+    assert "refused" in stderr and "HTTP 401" in stderr and f"user {server.user!r}" in stderr
+    assert SECRET not in stdout + stderr
+
+
+def test_an_unreachable_server_is_one_line(built, cli):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, _, stderr = cli("publish", "--endpoint", f"http://127.0.0.1:{port}/update", "--out", built)
+    assert code == 1 and stderr.count("\n") == 1
+    assert "cannot reach the server" in stderr
+    code, _, stderr = cli("answer", "--endpoint", f"http://127.0.0.1:{port}/sparql")
+    assert code == 1 and "cannot reach the server" in stderr
+
+
+def test_a_silent_server_times_out(built, cli):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        code, _, stderr = cli("query", "factors", "--endpoint", url, "--timeout", "1")
+        assert code == 1 and "no answer within 1 s" in stderr
+    finally:
+        for connection, _ in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_credentials_in_the_url_or_a_missing_variable_are_refused(built, cli, monkeypatch):
+    code, _, stderr = cli("publish", "--endpoint", f"http://dba:{SECRET}@127.0.0.1:9/sparql", "--out", built)
+    assert code == 1 and "do not put credentials in the URL" in stderr and SECRET not in stderr
+    monkeypatch.delenv("PVKG_NO_SUCH_VARIABLE", raising=False)
+    code, _, stderr = cli("publish", "--endpoint", "http://127.0.0.1:9/sparql", "--user", "dba",
+                          "--password-env", "PVKG_NO_SUCH_VARIABLE", "--out", built)
+    assert code == 2 and "PVKG_NO_SUCH_VARIABLE is not set" in stderr
+    code, _, stderr = cli("publish", "--endpoint", "http://127.0.0.1:9/sparql", "--graph", "not an iri",
+                          "--out", built)
+    assert code == 2 and "is not an absolute IRI" in stderr
