@@ -2,4 +2,5 @@
 
 from .cli import app
 
-app(prog_name="pvkg")
+if __name__ == "__main__":  # guarded: validation's worker processes import the main module afresh
+    app(prog_name="pvkg")

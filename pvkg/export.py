@@ -155,6 +155,22 @@ class TurtleWriter:
         return items
 
 
+_NT_ESCAPES = re.compile(r'[\\"\n\r]')
+
+
+def nt_term(term: Node) -> str:
+    """A term in N-Triples syntax (rdflib's n3() writes multi-line literals as \"\"\"...\"\"\", which
+    N-Triples has not)."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = '"' + _NT_ESCAPES.sub(lambda m: _ESCAPES[m.group(0)], str(term)) + '"'
+    if term.language:
+        return f"{text}@{term.language}"
+    return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
+
+
 def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     """Turtle grouped by subject, subjects, predicates and objects sorted, pvkg's prefixes declared."""
     return TurtleWriter({p: str(ns) for p, ns in PREFIXES.items()}).serialize(triples)

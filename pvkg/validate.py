@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from rdflib.util import from_n3
 
 from . import __version__, resources
 from .errors import Problem
-from .export import write_atomic
+from .export import nt_term, write_atomic
 from .load import DataParts, SourceMap, Triple
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -159,8 +162,10 @@ def _digest(lines) -> str:
 
 
 def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = None,
-                   cache: ValidationCache | None = None, batch_triples: int = BATCH_TRIPLES) -> ValidationReport:
-    """Validate the data file by file (see the module's docstring), using and filling `cache`."""
+                   cache: ValidationCache | None = None, batch_triples: int = BATCH_TRIPLES,
+                   workers: int | None = None) -> ValidationReport:
+    """Validate the data file by file (see the module's docstring), using and filling `cache`. Batches
+    run in up to `workers` processes (default: one per CPU) when there is more than one."""
     shapes = shapes if shapes is not None else load_shapes()
     cache = cache if cache is not None else ValidationCache(None)
     index: dict[Node, list[Triple]] = defaultdict(list)
@@ -169,28 +174,24 @@ def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = Non
             if t[1] in CONTEXT_PREDICATES:
                 index[t[0]].append(t)
     results: list[Result] = []
-    pending: list[tuple[str, list[Triple], set[Node]]] = []
+    pending: list[tuple[str, list[str], set[Node]]] = []
     for triples in parts.triples.values():
         subjects = {t[0] for t in triples}
         context = {c for t in triples if isinstance(t[2], URIRef) and t[2] not in subjects for c in index.get(t[2], ())}
-        checked = [*triples, *context]
-        key = _digest(sorted({f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in checked}))
+        lines = sorted({f"{nt_term(s)} {nt_term(p)} {nt_term(o)} ." for s, p, o in [*triples, *context]})
+        key = _digest(lines)
         cached = cache.get(key)
         if cached is not None:
             results += cached
         else:
-            pending.append((key, checked, subjects))
-    for batch in _batches(pending, batch_triples):
-        graph = Graph()
-        for triple in ontology:
-            graph.add(triple)
+            pending.append((key, lines, subjects))
+    batches = list(_batches(pending, batch_triples))
+    for batch, found in zip(batches, _run_batches(ontology, shapes, [[line for _, lines, _ in batch for line in lines]
+                                                                     for batch in batches], workers), strict=True):
         owners: dict[Node, list[str]] = defaultdict(list)
-        for key, checked, subjects in batch:
-            for triple in checked:
-                graph.add(triple)
+        for key, _, subjects in batch:
             for s in subjects:
                 owners[s].append(key)
-        _, found = _shacl(graph, shapes)
         by_key: dict[str, list[Result]] = {key: [] for key, _, _ in batch}
         for r in found:  # results about context resources are dropped: their own part reports them
             for key in owners.get(r.focus, ()):
@@ -199,6 +200,35 @@ def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = Non
             cache.put(key, part_results)
             results += part_results
     return _report(results, parts.sources)
+
+
+# The ontology and shapes of a worker process, parsed once by _start_worker
+_worker: dict[str, Graph] = {}
+
+
+def _start_worker(ontology_nt: str, shapes_nt: str) -> None:
+    _worker["ontology"] = Graph().parse(data=ontology_nt, format="nt")
+    _worker["shapes"] = Graph().parse(data=shapes_nt, format="nt")
+
+
+def _validate_lines(lines: list[str], ontology: Graph | None = None, shapes: Graph | None = None) -> list[Result]:
+    """pyshacl over the ontology plus these N-Triples lines (a batch of parts with their context)."""
+    graph = Graph()
+    for triple in ontology if ontology is not None else _worker["ontology"]:
+        graph.add(triple)
+    graph.parse(data="\n".join(lines), format="nt")
+    return _shacl(graph, shapes if shapes is not None else _worker["shapes"])[1]
+
+
+def _run_batches(ontology: Graph, shapes: Graph, batches: list[list[str]], workers: int | None) -> list[list[Result]]:
+    workers = min(len(batches), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return [_validate_lines(lines, ontology, shapes) for lines in batches]
+    # 'spawn', not fork: a forked child would slowly copy the whole corpus as reference counts touch it
+    context = multiprocessing.get_context("spawn")
+    initargs = (ontology.serialize(format="nt"), shapes.serialize(format="nt"))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=initargs) as pool:
+        return list(pool.map(_validate_lines, batches))
 
 
 def _batches(pending: list, limit: int):

@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.resolver import BaseResolver
 
 try:  # libyaml, as in PyYAML's manylinux wheels; the pure-Python parser otherwise
-    from yaml import CParser as _Parser
+    from yaml._yaml import CParser as _Parser
 
     def _init_parser(loader, stream):
         _Parser.__init__(loader, stream)

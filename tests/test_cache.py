@@ -58,3 +58,21 @@ def test_a_damaged_cache_only_costs_time(tmp_path):
     (out / ".cache" / "validation.json").write_text("{not json")
     result = _build(studies, out)
     assert result.cache.hits == 0 and result.validation.conforms
+
+
+def test_batches_in_worker_processes_report_what_one_batch_reports(seed_build):
+    """Cold builds of large corpora validate batches of parts in parallel processes; the problems found
+    must be the same as in one run. Two files get a defect each so that there is something to find."""
+    from pvkg.load import DataParts
+    from pvkg.namespaces import PVKG
+    from pvkg.validate import validate_parts
+
+    broken = {f"https://w3id.org/pvkg/id/finding/{f}" for f in ("luna2024-01", "smsf-02")}
+    parts = {file: [t for t in triples if not (str(t[0]) in broken and t[1] == PVKG.locator)]
+             for file, triples in seed_build.parts.triples.items()}
+    data = DataParts(parts, seed_build.sources)
+    one = validate_parts(seed_build.ontology, data, workers=1)
+    parallel = validate_parts(seed_build.ontology, data, batch_triples=300, workers=2)
+    assert not one.conforms and len(one.problems) == 2
+    assert parallel.problems == one.problems
+    assert {p.subject for p in one.problems} == {"finding luna2024-01", "finding smsf-02"}
