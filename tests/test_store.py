@@ -78,3 +78,23 @@ def test_cli_store_choice_gives_the_same_output(cli, tmp_path):
 def test_comments_go_but_strings_and_iris_with_a_hash_stay():
     text = '#+ title: x\nSELECT ?a # trailing\nWHERE { ?a <http://x.org/#frag> "# not a comment" }\n'
     assert without_comments(text) == 'SELECT ?a \nWHERE { ?a <http://x.org/#frag> "# not a comment" }'
+
+
+@pytest.fixture(scope="module")
+def synthetic_engines(tmp_path_factory):
+    """A synthetic corpus of about 6,000 triples (bench/generate.py), built and loaded into both engines."""
+    from bench.generate import generate
+    from pvkg import pipeline
+
+    corpus = generate(tmp_path_factory.mktemp("corpus") / "studies", 6000, seed=7)
+    build = pipeline.build_graph([corpus.folder], reason=False)
+    return RdflibStore(build.graph), OxigraphStore.from_graph(build.graph)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_oxigraph_gives_the_rows_rdflib_gives_on_a_synthetic_corpus(name, synthetic_engines):
+    reference, fast = synthetic_engines
+    given = PARAMS.get(name, [{}])[0]
+    expected = run_query(reference, QUERIES[name], given)
+    assert render(run_query(fast, QUERIES[name], given), "csv") == render(expected, "csv")
+    assert expected.rows, f"{name} has no rows on the synthetic corpus"
