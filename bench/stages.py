@@ -1,0 +1,196 @@
+"""One benchmark stage, run in a process of its own so that its peak memory is its own:
+
+    python -m bench.stages STAGE --corpus DIR --work DIR
+
+prints one JSON object with the stage's timings (seconds) and counts. `bench/__main__.py` runs the stages and
+measures each process's wall time and peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+QUERY_PARAMS = {"evidence": {"concept": "value:transparency"}}
+# A stage's address-space limit: value-paths' answer grows with the square of the links per concept, and
+# at 1M triples it must fail alone rather than take the machine's memory.
+MEMORY_LIMIT_GIB = 12
+
+
+def _timed(function, *args):
+    started = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - started
+
+
+def build(corpus: Path, work: Path) -> dict:
+    """A cold build without the reasoner, stage by stage, as `pvkg build --no-reason` runs it."""
+    from pvkg import pipeline, resources
+    from pvkg.export import turtle_bytes, write_atomic
+    from pvkg.load import corpus_to_parts, load_ontology
+    from pvkg.studies import read_corpus
+    from pvkg.validate import ValidationCache, validate_parts
+
+    corpus_data, read_s = _timed(read_corpus, [corpus], resources.vocabulary_files())
+    parts, rdf_s = _timed(corpus_to_parts, corpus_data)
+    ontology, ontology_s = _timed(load_ontology)
+    cache = ValidationCache.open(work / pipeline.CACHE_DIR / "validation.json", pipeline.validation_inputs())
+    cache.entries.clear()  # cold: validate everything
+    report, shacl_s = _timed(validate_parts, ontology, parts, None, cache)
+    if not report.conforms:
+        raise SystemExit(f"the corpus does not validate: {report.problems[0]}")
+    result = pipeline.Build(corpus_data, ontology, parts, report, cache=cache)
+    triples, union_s = _timed(lambda: result.triples)
+    data, turtle_s = _timed(turtle_bytes, triples)
+    _, write_s = _timed(write_atomic, work / pipeline.GRAPH_FILE, data)
+    cache.save()
+    return {"triples": len(triples), "studies": len(corpus_data.studies), "findings": len(corpus_data.findings),
+            "read_yaml": read_s, "rdf": rdf_s + ontology_s + union_s, "shacl": shacl_s,
+            "turtle": turtle_s + write_s, "turtle_bytes": len(data)}
+
+
+def rebuild(corpus: Path, work: Path) -> dict:
+    """`pvkg build --no-reason` as a user runs it after editing one study file (the whole command, imports
+    included), then the file is put back."""
+    import subprocess
+
+    study = sorted((corpus / "generated").glob("*.yaml"))[0]
+    original = study.read_bytes()
+    study.write_bytes(original.replace(b"statement: ", b"statement: Edited. ", 1))
+    try:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pvkg", "build", "--no-reason", "--studies", str(corpus),
+                               "--out", str(work)], capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+    finally:
+        study.write_bytes(original)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    validated = next((line.split()[2] for line in done.stdout.splitlines() if "files validated" in line), "?")
+    return {"rebuild": seconds, "files_validated": validated}
+
+
+def hermit(corpus: Path, work: Path) -> dict:
+    """HermiT over the ontology, the vocabulary and a sample: the first synthetic study."""
+    from rdflib import Graph
+
+    from pvkg import resources
+    from pvkg.load import corpus_to_parts, load_ontology
+    from pvkg.reason import check_consistency
+    from pvkg.studies import read_corpus
+
+    parts = corpus_to_parts(read_corpus([corpus], resources.vocabulary_files()))
+    sample = load_ontology()
+    chosen = [f for f in parts.triples if "/vocabulary/" in f or f.startswith("vocabulary/")]
+    chosen.append(next(f for f in parts.triples if "/generated/" in f))
+    for file in chosen:
+        for triple in parts.triples[file]:
+            sample.add(triple)
+    report, seconds = _timed(check_consistency, Graph() + sample)
+    return {"hermit": seconds, "sample_triples": len(sample), "consistent": report.ok}
+
+
+def _queries(store_factory, repeat: int) -> dict:
+    from pvkg.query import load_queries, run_query
+
+    store, load_s = _timed(store_factory)
+    _emit({"load": load_s})
+    for name, query in load_queries().items():
+        times = []
+        try:
+            for _ in range(repeat):
+                result, seconds = _timed(run_query, store, query, QUERY_PARAMS.get(name))
+                times.append(seconds)
+        except MemoryError:  # past the stage's memory limit (see main): recorded, and the next query runs
+            _emit({f"error:{name}": f"over {MEMORY_LIMIT_GIB} GiB"})
+            continue
+        # one line per query, so that a stage stopped at its time limit keeps what it measured
+        _emit({f"query:{name}": statistics.median(times), f"rows:{name}": len(result.rows)})
+        del result
+    return {}
+
+
+def _emit(values: dict) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def queries_rdflib(corpus: Path, work: Path) -> dict:
+    from pvkg.pipeline import GRAPH_FILE, load_built
+    from pvkg.store import RdflibStore
+
+    return _queries(lambda: RdflibStore(load_built(work / GRAPH_FILE)), repeat=1)
+
+
+def queries_oxigraph(corpus: Path, work: Path) -> dict:
+    from pvkg.pipeline import GRAPH_FILE
+    from pvkg.store import OxigraphStore
+
+    return _queries(lambda: OxigraphStore.from_file(work / GRAPH_FILE), repeat=3)
+
+
+def turtle_rdflib(corpus: Path, work: Path) -> dict:
+    """rdflib's own Turtle serialiser on the built graph: the baseline of pvkg's writer."""
+    from pvkg.pipeline import GRAPH_FILE, load_built
+
+    graph, parse_s = _timed(load_built, work / GRAPH_FILE)
+    data, seconds = _timed(graph.serialize, None, "turtle")
+    return {"parse": parse_s, "turtle": seconds, "turtle_bytes": len(data.encode("utf-8"))}
+
+
+def _publish(start_name: str, work: Path) -> dict:
+    sys.path.insert(0, str(REPO / "tests"))  # the same servers the test suite starts
+    import servers
+
+    from pvkg.namespaces import DEFAULT_GRAPH
+    from pvkg.pipeline import GRAPH_FILE
+    from pvkg.publish import publish
+    from pvkg.remote import Endpoint
+
+    try:
+        server, stop = getattr(servers, start_name)()
+    except BaseException as e:  # noqa: BLE001 - pytest.skip/fail: the server is not installed here
+        return {"skipped": str(e).splitlines()[0]}
+    try:
+        report, seconds = _timed(publish, work / GRAPH_FILE, Endpoint(server.update_url, timeout=3600),
+                                 DEFAULT_GRAPH, Endpoint(server.query_url, timeout=3600),
+                                 Endpoint(server.gsp_url, timeout=3600))
+        return {"publish": seconds, "method": report.method, "remote_triples": report.remote_triples}
+    finally:
+        stop()
+
+
+def publish_oxigraph(corpus: Path, work: Path) -> dict:
+    return _publish("start_oxigraph", work)
+
+
+def publish_virtuoso(corpus: Path, work: Path) -> dict:
+    return _publish("start_virtuoso", work)
+
+
+STAGES = {"build": build, "rebuild": rebuild, "hermit": hermit, "queries-rdflib": queries_rdflib,
+          "queries-oxigraph": queries_oxigraph, "turtle-rdflib": turtle_rdflib,
+          "publish-oxigraph": publish_oxigraph, "publish-virtuoso": publish_virtuoso}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.stages")
+    parser.add_argument("stage", choices=sorted(STAGES))
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.stage.startswith("queries-"):
+        limit = MEMORY_LIMIT_GIB * 2**30
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    print(json.dumps(STAGES[args.stage](args.corpus, args.work)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
