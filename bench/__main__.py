@@ -140,16 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a stage is stopped")
     args = parser.parse_args(argv)
     stages = args.stages.split(",")
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform(terse=True), "date": time.strftime("%Y-%m-%d")},
-               "sizes": {}}
+    results = {"machine": {}, "sizes": {}}
+    previous = args.results / "results.json"
+    if previous.is_file():  # a run of some sizes or stages updates those and keeps the rest
+        results = json.loads(previous.read_text())
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform(terse=True), "date": time.strftime("%Y-%m-%d")}
     for size in args.sizes.split(","):
         corpus = args.corpora / size
         if not (corpus / ".pvkg-bench-corpus").exists():
             print(f"bench: generating the {size} corpus in {corpus}", file=sys.stderr)
             generate(corpus, SIZES[size])
         work = args.work / size
-        results["sizes"][size] = {}
+        results["sizes"].setdefault(size, {})
         for stage in stages:
             print(f"bench: {size} {stage} ...", file=sys.stderr, flush=True)
             outcome = run_stage(stage, corpus, work, args.timeout)
