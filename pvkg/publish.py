@@ -26,7 +26,10 @@ GRAPH_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^<>"{}|^`\\\x00-\x20]+$')
 # Triples per INSERT DATA request. Virtuoso 7 compiles each request to SQL and refuses one over 10,000
 # lines of it: 1,000 N-Triples went through and 1,500 did not, so 500 leaves room for long literals.
 UPDATE_CHUNK = 500
-GSP_MISSING = ("HTTP 404", "HTTP 405", "HTTP 501")
+# Graph Store answers after which the graph goes by SPARQL Update instead: no Graph Store there (404, 405,
+# 501), or a server error; Virtuoso 7 answers a PUT of a million triples with "SR172: Transaction
+# deadlocked" (500), and takes the same triples in chunks.
+GSP_FALLBACK = ("HTTP 404", "HTTP 405", "HTTP 500", "HTTP 501", "HTTP 502", "HTTP 503")
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,9 @@ def publish(built: Path, update: Endpoint, graph: str, query: Endpoint | None = 
                         what="Graph Store PUT")
             loaded, method = True, "Graph Store protocol"
         except RemoteError as e:
-            if not any(code in str(e) for code in GSP_MISSING):
-                raise  # a real failure (credentials, timeout...), not a missing protocol
+            if not any(code in str(e) for code in GSP_FALLBACK):
+                raise  # credentials, a timeout, an unreachable server: Update would fail the same way
+            method = f"SPARQL Update (the Graph Store PUT failed: {str(e).split(': ', 1)[-1][:120]})"
     if not loaded:
         update.update(f"DROP SILENT GRAPH <{staging}>")
         for text, has_blank in _ntriples_chunks(triples, chunk):

@@ -9,6 +9,7 @@ a message: messages are built from `Endpoint.display` and the server's own statu
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -178,6 +179,7 @@ def _reply_text(error: BaseException) -> str:
             text = ""
     else:
         text = str(error)
+    text = re.sub(r"<!DOCTYPE[^>]*>|<(title|h1)>.*?</\1>|<[^>]+>", " ", text, flags=re.S)  # servers' HTML
     text = " ".join(text.split())[:300]
     return f": {text}" if text else ""
 

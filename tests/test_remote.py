@@ -144,3 +144,11 @@ def test_credentials_in_the_url_or_a_missing_variable_are_refused(built, cli, mo
     code, _, stderr = cli("publish", "--endpoint", "http://127.0.0.1:9/sparql", "--graph", "not an iri",
                           "--out", built)
     assert code == 2 and "is not an absolute IRI" in stderr
+
+
+def test_a_graph_store_that_refuses_the_put_falls_back_to_update(oxigraph_server, built, cli):  # noqa: F811
+    server = oxigraph_server  # its query endpoint is no Graph Store: a PUT there is refused
+    code, stdout, stderr = cli(*publish_args(server, built, "--gsp", server.query_url))
+    assert code == 0, stderr
+    assert "by SPARQL Update (the Graph Store PUT failed: " in stdout
+    assert count_triples(Endpoint(server.query_url), DEFAULT_GRAPH) == len(pipeline.load_built(built / "pvkg.ttl"))
