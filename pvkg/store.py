@@ -53,7 +53,7 @@ class RdflibStore(Store):
         return [str(v) for v in result.vars], [tuple(row) for row in result]
 
 
-def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Node | None:
+def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Node | None:
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -97,7 +97,7 @@ class OxigraphStore(Store):
                 return None
             found = converted.get(value)
             if found is None:
-                found = converted[value] = _rdflib_term(value)
+                found = converted[value] = rdflib_term(value)
             return found
 
         return columns, [tuple(term(solution[c]) for c in columns) for solution in solutions]

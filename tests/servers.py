@@ -166,6 +166,21 @@ def _shared(name: str, start: Callable[[], tuple[SparqlServer, Callable[[], None
             entry[1]()
 
 
+def _started(process: _Process, remove: Callable[[], None], ready: Callable[[], None]) -> Callable[[], None]:
+    """Wait until the server is ready (stopping it and removing its directory if it never is); the function
+    that stops and removes it."""
+    def stop() -> None:
+        process.stop()
+        remove()
+
+    try:
+        ready()
+    except BaseException:
+        stop()
+        raise
+    return stop
+
+
 def _temporary_directory(name: str) -> tuple[Path, Callable[[], None]]:
     directory = Path(tempfile.mkdtemp(prefix=f"pvkg-{name}-"))
     return directory, lambda: shutil.rmtree(directory, ignore_errors=True)
@@ -192,18 +207,8 @@ def start_oxigraph() -> tuple[SparqlServer, Callable[[], None]]:
                                     "--bind", f"{HOST}:{port}"], directory, log)
     server = SparqlServer(name="oxigraph", query_url=f"{base}/query", update_url=f"{base}/update",
                           gsp_url=f"{base}/store", directory=directory, log=log)
-    try:
-        process.wait_until(lambda: _answers(server.query_url), OXIGRAPH_STARTUP_S)
-    except BaseException:
-        process.stop()
-        remove()
-        raise
-
-    def stop() -> None:
-        process.stop()
-        remove()
-
-    return server, stop
+    return server, _started(process, remove, lambda: process.wait_until(lambda: _answers(server.query_url),
+                                                                        OXIGRAPH_STARTUP_S))
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +284,7 @@ def start_virtuoso() -> tuple[SparqlServer, Callable[[], None]]:
                           gsp_url=f"{base}/sparql-graph-crud", directory=directory, log=log,
                           user=VIRTUOSO_USER, password=VIRTUOSO_PASSWORD,
                           auth_sparql_url=f"{base}/sparql-auth", auth_gsp_url=f"{base}/sparql-graph-crud-auth")
-    try:
+    def ready() -> None:
         # A new database takes a few seconds: it is created and checkpointed before the listeners open.
         process.wait_until(lambda: _answers(server.query_url), VIRTUOSO_STARTUP_S)
         # Let the anonymous endpoints (/sparql, /sparql-graph-crud) write; the server only listens on loopback.
@@ -287,16 +292,8 @@ def start_virtuoso() -> tuple[SparqlServer, Callable[[], None]]:
             _isql(isql, sql_port, 'grant SPARQL_UPDATE to "SPARQL";')
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             process.fail(f"could not be set up: {error}")
-    except BaseException:
-        process.stop()
-        remove()
-        raise
 
-    def stop() -> None:
-        process.stop()
-        remove()
-
-    return server, stop
+    return server, _started(process, remove, ready)
 
 
 @pytest.fixture(scope="session")

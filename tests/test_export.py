@@ -6,12 +6,15 @@ from __future__ import annotations
 import random
 
 import pyoxigraph as ox
-from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
 from pvkg.export import turtle_bytes
+from pvkg.store import rdflib_term
 
+# A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 EX = Namespace("https://w3id.org/pvkg/id/test/")
 PVKG = Namespace("https://w3id.org/pvkg/ontology#")
 
@@ -88,13 +91,4 @@ def test_turtle_reads_as_people_write_it():
 
 
 def _rdflib(triple: ox.Triple):
-    def term(t):
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        if t.language:
-            return Literal(t.value, lang=t.language)
-        return Literal(t.value, datatype=None if t.datatype.value == str(XSD.string) else URIRef(t.datatype.value))
-
-    return term(triple.subject), term(triple.predicate), term(triple.object)
+    return tuple(rdflib_term(t) for t in (triple.subject, triple.predicate, triple.object))
