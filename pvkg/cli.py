@@ -15,7 +15,7 @@ from . import __version__, pipeline, resources
 from .errors import InputError, PvkgError, UsageError
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
-from .query import answers, get_query, load_queries, run_query
+from .query import answers, bind_parameters, get_query, load_queries, run_query
 from .remote import DEFAULT_MAX_ROWS, Endpoint
 from .results import FORMATS, render
 from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, open_built
@@ -196,6 +196,7 @@ def query(
     params = _parse_params(param or [])
     if lang is not None:
         params["lang"] = lang
+    bind_parameters(canned, params)  # a wrong parameter is reported before any build or connection
     result = run_query(_store(studies, out, store, endpoint, graph, timeout, max_rows), canned, params)
     typer.echo(render(result, fmt), nl=False)
 
