@@ -18,7 +18,7 @@ from .publish import publish as publish_graph
 from .query import answers, bind_parameters, get_query, load_queries, run_query
 from .remote import DEFAULT_MAX_ROWS, Endpoint
 from .results import FORMATS, render
-from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, open_built
+from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, check_engine, open_built
 
 app = typer.Typer(
     name="pvkg",
@@ -151,12 +151,17 @@ def _store(studies: Path | None, out: Path, engine: str, endpoint: str | None, g
            max_rows: int) -> Store:
     if endpoint is not None:
         return EndpointStore(Endpoint(endpoint, timeout=timeout), graph or None, max_rows)
-    if engine not in ENGINES:
-        raise UsageError(f"--store {engine!r} is not one of: {', '.join(ENGINES)}")
+    check_engine(engine)  # before building, not after
+    path, result = _built(studies, out)
+    return open_built(path, engine, result.graph if result is not None else None)
+
+
+def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None]:
+    """The built graph file, built first (and said so) when it is missing or stale."""
     path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
     if result is not None:
         typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
-    return open_built(path, engine, result.graph if result is not None else None)
+    return path, result
 
 
 @app.command("queries")
@@ -253,9 +258,7 @@ def publish(
     def remote(url: str) -> Endpoint:
         return Endpoint(url, user=user, password=password, timeout=timeout)
 
-    path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
-    if result is not None:
-        typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
+    path, _ = _built(studies, out)
     report = publish_graph(path, remote(endpoint), graph, query=remote(query_endpoint) if query_endpoint else None,
                            gsp=remote(gsp) if gsp else None)
     typer.echo(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")

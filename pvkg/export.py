@@ -155,12 +155,13 @@ class TurtleWriter:
         return items
 
 
-_NT_ESCAPES = re.compile(r'[\\"\n\r]')
+_NT_ESCAPES = re.compile(r'[\\"\n\r\t]')
 
 
 def nt_term(term: Node) -> str:
-    """A term in N-Triples syntax (rdflib's n3() writes multi-line literals as \"\"\"...\"\"\", which
-    N-Triples has not)."""
+    """A term in N-Triples syntax, which is also how SPARQL writes it (rdflib's n3() writes multi-line
+    literals as \"\"\"...\"\"\", which N-Triples has not). Tabs are escaped too: rdflib's SPARQL parser
+    expands a raw tab in a string to spaces."""
     if isinstance(term, URIRef):
         return f"<{term}>"
     if isinstance(term, BNode):

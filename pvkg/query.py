@@ -20,6 +20,7 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import PvkgError
+from .export import nt_term
 from .namespaces import SLUG_PATTERN, work_iri
 from .store import Store, as_store
 from .studies import LANG_TAG, did_you_mean
@@ -161,20 +162,11 @@ _LEXEMES = re.compile("(?P<skip>" + "|".join([*_LONG_STRINGS, *_SHORT_STRINGS, _
                       r"|[?$](?P<var>[A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
 
 
-def sparql_term(value: Literal) -> str:
-    """A literal in SPARQL syntax with every character that could end or escape the string escaped, and
-    tabs too (rdflib's parser expands a raw tab to spaces)."""
-    text = str(value)
-    for char, escape in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        text = text.replace(char, escape)
-    suffix = f"@{value.language}" if value.language else (f"^^<{value.datatype}>" if value.datatype else "")
-    return f'"{text}"{suffix}'
-
-
 def substitute(text: str, bindings: dict[str, Literal]) -> str:
     """The query text with each bound variable replaced by its value as an RDF term, wherever the variable
-    occurs as a token (so in every subquery and FILTER), and nowhere else."""
-    terms = {name: sparql_term(value) for name, value in bindings.items()}
+    occurs as a token (so in every subquery and FILTER), and nowhere else. A literal is written as in
+    N-Triples, which is also SPARQL's syntax for it."""
+    terms = {name: nt_term(value) for name, value in bindings.items()}
 
     def replace(match: re.Match) -> str:
         name = match.group("var")

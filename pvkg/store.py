@@ -124,10 +124,14 @@ def as_store(source: Store | Graph) -> Store:
     return source if isinstance(source, Store) else RdflibStore(source)
 
 
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise UsageError(f"--store {engine!r} is not one of: {', '.join(ENGINES)}")
+    return engine
+
+
 def open_built(path: Path, engine: str = DEFAULT_ENGINE, graph: Graph | None = None) -> Store:
     """A store over a built graph file, on the chosen embedded engine (reusing `graph` if already parsed)."""
-    if engine == "oxigraph":
+    if check_engine(engine) == "oxigraph":
         return OxigraphStore.from_file(path)
-    if engine == "rdflib":
-        return RdflibStore(graph if graph is not None else Graph().parse(path, format="turtle"))
-    raise UsageError(f"--store {engine!r} is not one of: {', '.join(ENGINES)}")
+    return RdflibStore(graph if graph is not None else Graph().parse(path, format="turtle"))

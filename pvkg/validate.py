@@ -83,15 +83,15 @@ class _PreparedQueryGraph(Graph):
         return super().query(query_object, *args, **kwargs)
 
 
-def _shacl(graph: Graph, shapes: Graph) -> tuple[bool, list[Result]]:
-    conforms, report, _ = shacl_validate(graph, shacl_graph=shapes, inference="none", advanced=True,
+def _shacl(graph: Graph, shapes: Graph) -> list[Result]:
+    _, report, _ = shacl_validate(graph, shacl_graph=shapes, inference="none", advanced=True,
                                          allow_warnings=True, inplace=True)
     results = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         message = report.value(result, SH.resultMessage) or "does not conform to its shape"
         results.append(Result(report.value(result, SH.focusNode), str(message), report.value(result, SH.resultPath),
                               report.value(result, SH.value)))
-    return bool(conforms), results
+    return results
 
 
 def _problem(result: Result, sources: SourceMap | None) -> Problem:
@@ -235,7 +235,7 @@ def _validate_lines(lines: list[str], ontology: Graph | None = None, shapes: Gra
     for triple in ontology if ontology is not None else _worker["ontology"]:
         graph.add(triple)
     graph.parse(data="\n".join(lines), format="nt")
-    return _shacl(graph, shapes if shapes is not None else _worker["shapes"])[1]
+    return _shacl(graph, shapes if shapes is not None else _worker["shapes"])
 
 
 def _run_batches(ontology: Graph, shapes: Graph, batches: list[list[str]], workers: int | None) -> list[list[Result]]:
