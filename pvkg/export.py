@@ -177,6 +177,30 @@ def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     return TurtleWriter({p: str(ns) for p, ns in PREFIXES.items()}).serialize(triples)
 
 
+def ntriples_bytes(triples: Iterable[Triple]) -> bytes:
+    """N-Triples, one line per triple, lines sorted."""
+    lines = sorted(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in triples)
+    return "".join(lines).encode("utf-8")
+
+
+def jsonld_bytes(triples: Iterable[Triple]) -> bytes:
+    """JSON-LD compacted with pvkg's prefixes as its (inline) context, so that it needs no network."""
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    for triple in triples:
+        graph.add(triple)
+    context = {prefix: str(namespace) for prefix, namespace in sorted(PREFIXES.items())}
+    return graph.serialize(format="json-ld", context=context, sort_keys=True, indent=2).encode("utf-8")
+
+
+GRAPH_FORMATS = {  # name: (media type, writer)
+    "turtle": ("text/turtle", turtle_bytes),
+    "nt": ("application/n-triples", ntriples_bytes),
+    "jsonld": ("application/ld+json", jsonld_bytes),
+}
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

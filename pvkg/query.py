@@ -20,8 +20,8 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import PvkgError
-from .export import nt_term
 from .namespaces import SLUG_PATTERN, work_iri
+from .sparql import substitute, without_comments
 from .store import Store, as_store
 from .studies import LANG_TAG, did_you_mean
 from .yamlfile import YAMLError
@@ -152,39 +152,10 @@ def bind_parameters(query: CannedQuery, given: dict[str, str]) -> dict[str, Lite
     return bindings
 
 
-# What can contain a '?name' that is not a variable, tried before variables: long and short strings, IRIs
-# (IRIREF admits no space, so a '<' operator between terms is never taken for one) and comments.
-_LONG_STRINGS = [rf"{q}{q}{q}(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*{q}{q}{q}" for q in ("'", '"')]
-_SHORT_STRINGS = [rf"{q}(?:[^{q}\\\n\r]|\\.)*{q}" for q in ("'", '"')]
-_IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
-_COMMENT = r"#[^\n]*"
-_LEXEMES = re.compile("(?P<skip>" + "|".join([*_LONG_STRINGS, *_SHORT_STRINGS, _IRI, _COMMENT]) + ")"
-                      r"|[?$](?P<var>[A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
-
-
-def substitute(text: str, bindings: dict[str, Literal]) -> str:
-    """The query text with each bound variable replaced by its value as an RDF term, wherever the variable
-    occurs as a token (so in every subquery and FILTER), and nowhere else. A literal is written as in
-    N-Triples, which is also SPARQL's syntax for it."""
-    terms = {name: nt_term(value) for name, value in bindings.items()}
-
-    def replace(match: re.Match) -> str:
-        name = match.group("var")
-        return terms[name] if name is not None and name in terms else match.group(0)
-
-    return _LEXEMES.sub(replace, text)
-
-
-def without_comments(text: str) -> str:
-    """The query text without its comments (the header among them): what is sent to an engine. SPARQLWrapper
-    guesses the query form from the text, and a word such as 'constructs' in a comment misleads it."""
-    return _LEXEMES.sub(lambda m: "" if (m.group("skip") or "").startswith("#") else m.group(0), text).strip()
-
-
 def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:
     """Run a canned query on a store (or an rdflib graph) with its parameters bound as values."""
     store = as_store(store)
-    text = without_comments(substitute(query.text, bind_parameters(query, given or {})))
+    text = canned_text(query, given or {})
     try:
         columns, rows = store.select(text)
     except PvkgError:
@@ -192,10 +163,19 @@ def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | 
     except Exception as e:  # the engine's own failure: one line naming the query, not a traceback
         raise QueryError(f"{query.path}: the SPARQL engine ({store.name}) failed on this query "
                          f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from e
+    check_columns(query, columns)
+    return QueryResult(columns, rows)
+
+
+def canned_text(query: CannedQuery, given: dict[str, str]) -> str:
+    """The SPARQL sent to an engine for a canned query: parameters bound as values, comments dropped."""
+    return without_comments(substitute(query.text, bind_parameters(query, given)))
+
+
+def check_columns(query: CannedQuery, columns: list[str]) -> None:
     if tuple(columns) != query.columns:
         raise QueryError(f"{query.path}: the header's columns {list(query.columns)} differ from the columns the "
                          f"query returns {columns}; make them the same")
-    return QueryResult(columns, rows)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from rdflib import XSD, BNode, Literal, URIRef
+from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
@@ -99,8 +99,23 @@ class Endpoint:
         return self._parse_json(body)
 
     def select_json_via_sparqlwrapper(self, text: str, default_graph: str | None = None) -> dict:
-        """The SPARQL JSON results of a SELECT query, through SPARQLWrapper (the read path of `pvkg query`,
-        which needs no credentials)."""
+        """The SPARQL JSON results of a SELECT (or ASK) query, through SPARQLWrapper (the read path of
+        `pvkg query`, which needs no credentials)."""
+        body, _ = self._query_via_sparqlwrapper(text, default_graph, "application/sparql-results+json")
+        return self._parse_json(body)
+
+    def graph_query(self, text: str, default_graph: str | None = None) -> Graph:
+        """The triples of a CONSTRUCT or DESCRIBE query, as N-Triples or Turtle, whichever the server sends."""
+        body, content_type = self._query_via_sparqlwrapper(text, default_graph,
+                                                           "application/n-triples, text/turtle;q=0.9")
+        syntax = "nt" if "n-triples" in content_type or "text/plain" in content_type else "turtle"
+        try:
+            return Graph().parse(data=body, format=syntax)
+        except Exception as e:  # noqa: BLE001 - whatever the parser raises, the answer is unusable
+            raise RemoteError(f"{self.display}: the answer to a CONSTRUCT query is not {syntax} "
+                              f"({type(e).__name__})") from None
+
+    def _query_via_sparqlwrapper(self, text: str, default_graph: str | None, accept: str) -> tuple[bytes, str]:
         client = SPARQLWrapper(self.url, agent=USER_AGENT)
         client.setMethod(POST)
         client.setReturnFormat(JSON)
@@ -110,23 +125,25 @@ class Endpoint:
             client.addParameter("default-graph-uri", default_graph)
         client.setQuery(text)
         # SPARQLWrapper guesses the query form from the text and can take a word in a comment for CONSTRUCT
-        client.addCustomHttpHeader("Accept", "application/sparql-results+json")
+        client.addCustomHttpHeader("Accept", accept)
         try:
             response = client.query()
             body = response.response.read()
         except BaseException as e:  # noqa: BLE001 - as in request()
             raise self.explain(e, "SPARQL query") from None
-        truncated = response.response.headers.get("X-SQL-State")
+        headers = response.response.headers
+        truncated = headers.get("X-SQL-State")
         if truncated:  # Virtuoso's "anytime" answer: a partial result cut by its time limit
             raise RemoteError(f"{self.display}: the server returned a partial result (X-SQL-State "
                               f"{truncated}); raise its MaxQueryExecutionTime or narrow the query")
-        return self._parse_json(body)
+        return body, headers.get("Content-Type", "")
 
     def _parse_json(self, body: bytes) -> dict:
         try:
             results = json.loads(body)
-            results["head"]["vars"], results["results"]["bindings"]  # noqa: B018 - shape check
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(results.get("boolean"), bool):  # an ASK answer has no rows
+                results["head"]["vars"], results["results"]["bindings"]  # noqa: B018 - shape check
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise RemoteError(f"{self.display}: the answer is not SPARQL JSON results; is this the server's "
                               f"query endpoint?") from None
         return results

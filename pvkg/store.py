@@ -7,33 +7,88 @@
 - an endpoint: any SPARQL 1.1 server, through SPARQLWrapper, optionally scoped to one named graph with the
   protocol's `default-graph-uri`.
 
-Every store returns rows of rdflib terms, normalised so that the same data gives the same rows on each.
+Every store returns rows of rdflib terms, normalised so that the same data gives the same rows on each, and
+runs any query form (`execute`): SELECT rows, an ASK boolean, or the triples of a CONSTRUCT or DESCRIBE.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import UsageError
+from .errors import PvkgError, UsageError
 from .remote import DEFAULT_MAX_ROWS, Endpoint, RemoteError, rows_from_json
+from .sparql import request_form
 
 ENGINES = ("oxigraph", "rdflib")
 DEFAULT_ENGINE = "oxigraph"
 
 Rows = tuple[list[str], list[tuple[Node | None, ...]]]
+Triple = tuple[Node, Node, Node]
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    columns: list[str]
+    rows: list[tuple[Node | None, ...]]
+
+
+@dataclass(frozen=True)
+class AskResult:
+    value: bool
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """The triples of a CONSTRUCT or DESCRIBE query."""
+
+    triples: list[Triple]
+
+
+QueryOutcome = SelectResult | AskResult | GraphResult
+
+
+class ResultLimitError(PvkgError):
+    """An answer longer than the caller's row (or triple) limit."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"the answer has more than {limit:,} rows, the limit; add a LIMIT to the query, or "
+                         f"narrow it")
+
+
+def _bounded(items, max_rows: int | None) -> list:
+    """The items as a list, or ResultLimitError when there are more than max_rows (None: no limit)."""
+    if max_rows is None:
+        return list(items)
+    taken = list(islice(items, max_rows + 1))
+    if len(taken) > max_rows:
+        raise ResultLimitError(max_rows)
+    return taken
 
 
 class Store(ABC):
     name: str
 
     @abstractmethod
+    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+        """Run a query of any form; more than max_rows rows or triples raise ResultLimitError."""
+
     def select(self, text: str) -> Rows:
         """The column names and rows of a SELECT query."""
+        outcome = self.execute(text)
+        if not isinstance(outcome, SelectResult):
+            raise UsageError(f"{self.name}: expected a SELECT query, got a {type(outcome).__name__}")
+        return outcome.columns, outcome.rows
 
     def label(self, resource: URIRef) -> str | None:
         """A resource's rdfs:label (the smallest, when it has several), or None."""
@@ -48,9 +103,13 @@ class RdflibStore(Store):
     def __init__(self, graph: Graph):
         self.graph = graph
 
-    def select(self, text: str) -> Rows:
+    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
         result = self.graph.query(text)
-        return [str(v) for v in result.vars], [tuple(row) for row in result]
+        if result.type == "ASK":
+            return AskResult(bool(result.askAnswer))
+        if result.type == "SELECT":
+            return SelectResult([str(v) for v in result.vars], _bounded((tuple(row) for row in result), max_rows))
+        return GraphResult(_bounded(iter(result.graph), max_rows))
 
 
 def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Node | None:
@@ -85,9 +144,16 @@ class OxigraphStore(Store):
         store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         return cls(store)
 
-    def select(self, text: str) -> Rows:
-        solutions = self.store.query(text)
-        columns = [v.value for v in solutions.variables]
+    @classmethod
+    def on_disk(cls, path: Path, folder: Path) -> OxigraphStore:
+        """A read-only store of a built graph file, kept on disk under `folder` and loaded again only when
+        the file changes. Several processes can open it at once (the server's query workers do)."""
+        return cls(ox.Store.read_only(str(persistent_store(path, folder))))
+
+    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+        result = self.store.query(text)
+        if isinstance(result, ox.QueryBoolean):
+            return AskResult(bool(result))
         # answers repeat the same labels and studies: convert each distinct term once (rdflib's Literal
         # constructor is the costly part, 8 us a term)
         converted: dict = {}
@@ -100,7 +166,34 @@ class OxigraphStore(Store):
                 found = converted[value] = rdflib_term(value)
             return found
 
-        return columns, [tuple(term(solution[c]) for c in columns) for solution in solutions]
+        if isinstance(result, ox.QuerySolutions):
+            columns = [v.value for v in result.variables]
+            return SelectResult(columns, _bounded((tuple(term(s[c]) for c in columns) for s in result), max_rows))
+        return GraphResult(_bounded(((term(t.subject), term(t.predicate), term(t.object)) for t in result),
+                                    max_rows))
+
+
+def persistent_store(path: Path, folder: Path) -> Path:
+    """The folder of an on-disk Oxigraph store holding the graph file `path`, loaded into a fresh folder
+    named after the file's content hash when there is none yet (older ones are removed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    target = folder / f"oxigraph-{digest.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    loading = folder / f".loading-{os.getpid()}"
+    shutil.rmtree(loading, ignore_errors=True)
+    store = ox.Store(str(loading))
+    store.bulk_load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
+    store.flush()
+    del store  # closes the database before it is moved into place
+    for old in folder.glob("oxigraph-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(loading, target)
+    return target
 
 
 class EndpointStore(Store):
@@ -110,14 +203,22 @@ class EndpointStore(Store):
         self.max_rows = max_rows
         self.name = endpoint.display
 
-    def select(self, text: str) -> Rows:
-        columns, rows = rows_from_json(self.endpoint.select_json_via_sparqlwrapper(text, self.graph))
+    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+        form = request_form(text)
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return GraphResult(_bounded(iter(self.endpoint.graph_query(text, self.graph)), max_rows))
+        results = self.endpoint.select_json_via_sparqlwrapper(text, self.graph)
+        if "boolean" in results:
+            return AskResult(results["boolean"])
+        columns, rows = rows_from_json(results)
+        if form == "ASK":  # Virtuoso answers ASK with a one-cell table: 1 or 0
+            return AskResult(any(str(value) in ("1", "true") for row in rows for value in row))
         # servers such as Virtuoso cut results at a row limit without saying so
         if self.max_rows and len(rows) >= self.max_rows:
             raise RemoteError(f"{self.endpoint.display}: the answer has {len(rows)} rows, the server's result "
                               f"limit (--max-rows {self.max_rows}): it is probably cut short; raise the server's "
                               f"limit (Virtuoso: ResultSetMaxRows) and --max-rows")
-        return columns, rows
+        return SelectResult(columns, _bounded(iter(rows), max_rows))
 
 
 def as_store(source: Store | Graph) -> Store:

@@ -8,8 +8,9 @@ import pytest
 from rdflib import Literal
 from rdflib.plugins.sparql import prepareQuery
 
-from pvkg.query import load_queries, run_query, substitute, without_comments
+from pvkg.query import load_queries, run_query
 from pvkg.results import render
+from pvkg.sparql import substitute, without_comments
 from pvkg.store import OxigraphStore, RdflibStore
 
 QUERIES = load_queries()
