@@ -267,6 +267,48 @@ def publish(
 
 
 @app.command()
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; the server is "
+                                      "read-only, but put a proxy in front of it before exposing it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    store: StoreOption = DEFAULT_ENGINE,
+    endpoint: Annotated[str | None, typer.Option(
+        "--endpoint", help="Serve this SPARQL 1.1 endpoint's graph instead of the built one (a read-only proxy).",
+        show_default=False)] = None,
+    graph: GraphOption = DEFAULT_GRAPH,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run before it is stopped.")] = 20.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Rows (or triples) an answer may have.")] = 10000,
+    workers: Annotated[int, typer.Option("--workers", help="Query worker processes (0: one per CPU, at least 2).")] = 0,
+    worker_memory: Annotated[int, typer.Option("--worker-memory", help="Memory limit of each query worker, in MiB "
+                                               "(0: none).")] = 4096,
+    studies: StudiesOption = None,
+    out: OutOption = Path("dist"),
+) -> None:
+    """Serve the graph over HTTP: a read-only SPARQL endpoint at /sparql, the canned queries as a REST API at
+    /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
+    from .serve import ServeSettings, check_port, create_app, run, store_source
+
+    if timeout <= 0 or max_rows <= 0 or workers < 0 or worker_memory < 0:
+        raise UsageError("--timeout and --max-rows must be positive, --workers and --worker-memory 0 or more")
+    check_port(host, port)
+    settings = ServeSettings(timeout=timeout, max_rows=max_rows, workers=workers or max(2, os.cpu_count() or 1),
+                             worker_memory_mb=worker_memory)
+    if endpoint is not None:
+        built = cache_dir = None
+        source = store_source("remote", None, None, Endpoint(endpoint, timeout=timeout), graph or None)
+    else:
+        check_engine(store)
+        built, _ = _built(studies, out)
+        cache_dir = out / pipeline.CACHE_DIR
+        source = store_source(store, built, cache_dir)
+    app = create_app(source, settings, built, cache_dir)
+    typer.echo(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
+               f"Ctrl-C stops)", err=True)
+    run(app, host, port)
+
+
+@app.command()
 def version() -> None:
     """Print pvkg's version."""
     typer.echo(__version__)

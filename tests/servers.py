@@ -151,7 +151,7 @@ class _Process:
 _running: dict[str, list] = {}  # name -> [server, stop, number of fixture definitions using it]
 
 
-def _shared(name: str, start: Callable[[], tuple[SparqlServer, Callable[[], None]]]) -> Iterator[SparqlServer]:
+def _shared(name: str, start: Callable[[], tuple[SparqlServer | PvkgServer, Callable[[], None]]]) -> Iterator:
     if name not in _running:
         server, stop = start()
         _running[name] = [server, stop, 0]
@@ -301,3 +301,47 @@ def virtuoso_server() -> Iterator[SparqlServer]:
     """A Virtuoso Open Source 7 server with a new database; anonymous SPARQL Update and Graph Store writes are
     allowed (granted SPARQL_UPDATE to the SPARQL user)."""
     yield from _shared("virtuoso", start_virtuoso)
+
+
+# --- pvkg serve -----------------------------------------------------------------------------------------------------
+
+PVKG_STARTUP_S = 120  # a first start builds the graph
+
+
+@dataclass(frozen=True)
+class PvkgServer:
+    """A running `pvkg serve`: its base URL (http://127.0.0.1:PORT) and its working directory."""
+
+    url: str
+    directory: Path
+    log: Path
+
+    @property
+    def sparql_url(self) -> str:
+        return f"{self.url}/sparql"
+
+
+def start_pvkg(*options: str) -> tuple[PvkgServer, Callable[[], None]]:
+    """`pvkg serve` with the given options on a free loopback port, run from a new temporary directory (so
+    its build goes there, not into the working tree)."""
+    directory, remove = _temporary_directory("serve")
+    port = free_port()
+    log = directory / "server.log"
+    argv = [sys.executable, "-m", "pvkg", "serve", "--host", HOST, "--port", str(port), "--out",
+            str(directory / "dist"), *options]
+    process = _Process("pvkg serve", argv, directory, log)
+    server = PvkgServer(url=f"http://{HOST}:{port}", directory=directory, log=log)
+    return server, _started(process, remove, lambda: process.wait_until(lambda: _answers(server.sparql_url),
+                                                                        PVKG_STARTUP_S))
+
+
+# Limits small enough for the tests to reach: a three-way join of the seed graph outlasts the time limit, and
+# sorting its self-join outgrows the memory limit
+PVKG_TEST_OPTIONS = ("--timeout", "3", "--max-rows", "1000", "--workers", "2", "--worker-memory", "1536")
+
+
+@pytest.fixture(scope="session")
+def pvkg_server() -> Iterator[PvkgServer]:
+    """`pvkg serve` over the repository's studies, with PVKG_TEST_OPTIONS."""
+    studies = Path(__file__).resolve().parents[1] / "studies"
+    yield from _shared("pvkg", lambda: start_pvkg("--studies", str(studies), *PVKG_TEST_OPTIONS))

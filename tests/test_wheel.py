@@ -27,6 +27,11 @@ def test_wheel_contains_the_data_files(wheel):
     for path in ("ontology/pvkg.ttl", "ontology/catalog-v001.xml", "ontology/imports/external.ttl",
                  "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml"):
         assert f"pvkg/data/{path}" in names, path
+    # what `pvkg serve` shows: templates, styles, and the query editor (no CDN)
+    for path in ("templates/base.html", "templates/resource.html", "static/pvkg.css", "static/editor.js",
+                 "static/vendor/yasgui/yasgui.min.js", "static/vendor/yasgui/yasgui.min.css",
+                 "static/vendor/yasgui/LICENSE"):
+        assert f"pvkg/{path}" in names, path
 
 
 def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp_path, seed_build):

@@ -1,0 +1,88 @@
+"""Stage 9 (serving), part 2: the server's HTML pages, rendered from data with Jinja2 templates
+(pvkg/templates/, autoescaped). Nothing here runs queries: the server hands each page its data.
+
+Links stay on the server: an IRI under https://w3id.org/pvkg/ links to its own path here (/id/finding/x),
+and any other IRI to /resource?iri=..., so that a graph served on localhost can be browsed on localhost.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from . import __version__
+from .namespaces import BASE
+
+LABEL_LANGUAGE = "en"
+
+
+def local_path(iri: str) -> str:
+    """Where the server shows a resource."""
+    if iri.startswith(BASE):
+        return "/" + iri[len(BASE):]
+    return "/resource?" + urllib.parse.urlencode({"iri": iri})
+
+
+def readable(iri: str) -> str:
+    """An IRI as people read it: pvkg's own by their path (finding/luna2024-01), others whole."""
+    text = iri[len(BASE):] if iri.startswith(BASE) else iri
+    return text.removeprefix("id/")
+
+
+@dataclass
+class Labels:
+    """The label to show for each IRI: English if there is one, else one without a language, else any."""
+
+    chosen: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[Node | None, ...]]) -> Labels:
+        ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for iri, label in rows:
+            if iri is None or not isinstance(label, Literal):
+                continue
+            rank = 0 if label.language == LABEL_LANGUAGE else 1 if not label.language else 2
+            ranked[str(iri)].append((rank, str(label)))
+        return cls({iri: min(options)[1] for iri, options in ranked.items()})
+
+    def of(self, iri: str) -> str | None:
+        return self.chosen.get(iri)
+
+
+def term_html(term: Node | None, labels: Labels | None = None) -> Markup:
+    """A term as HTML: an IRI as a link (named by its label where known), a literal with its language."""
+    if term is None:
+        return Markup("")
+    if isinstance(term, URIRef):
+        iri = str(term)
+        label = labels.of(iri) if labels is not None else None
+        title = f' title="{escape(iri)}"'
+        return Markup(f'<a href="{escape(local_path(iri))}"{title}>{escape(label or readable(iri))}</a>')
+    if isinstance(term, BNode):
+        return Markup('<span class="bnode">(anonymous node)</span>')
+    text = escape(str(term))
+    if term.language:
+        return Markup(f'{text} <span class="lang">{escape(term.language)}</span>')
+    return Markup(text)
+
+
+_environment = Environment(
+    loader=PackageLoader("pvkg", "templates"),
+    autoescape=select_autoescape(("html",)),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_environment.filters["term"] = term_html
+_environment.filters["local"] = local_path
+_environment.filters["readable"] = readable
+_environment.globals["pvkg_version"] = __version__
+
+
+def render(template: str, **context) -> str:
+    return _environment.get_template(template).render(**context)

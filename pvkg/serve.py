@@ -1,0 +1,597 @@
+"""Stage 9 (serving), part 3: `pvkg serve`, the graph over HTTP (Starlette on uvicorn).
+
+- `/sparql`: the SPARQL 1.1 Protocol for queries, read-only. Updates, Graph Store writes and SERVICE are
+  refused; each query runs in a worker process under a time, row and memory limit (pvkg/workers.py).
+- `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`.
+- Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/editor`
+  (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
+  request, Turtle, N-Triples or JSON-LD.
+
+The graph does not change while the server runs, so the pages' and the API's answers are cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import urllib.parse
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, Literal, URIRef
+from rdflib.term import Node
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import __version__, pages, resources
+from .errors import PvkgError, UsageError
+from .export import GRAPH_FORMATS, write_atomic
+from .namespaces import BASE, ONTOLOGY_IRI, PVKG, SLUG_PATTERN, work_iri
+from .query import CannedQuery, QueryResult, canned_text, check_columns, load_queries
+from .remote import Endpoint
+from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
+from .sparql import request_form, uses_service
+from .store import AskResult, GraphResult, QueryOutcome, SelectResult, persistent_store
+from .workers import QueryFailure, QueryPool, StoreSource
+
+MAX_QUERY_BYTES = 1 << 20  # longer requests are refused (413): no canned or hand-written query comes close
+INCOMING_LIMIT = 500  # references to a resource shown on its page
+# ?format= names, for links and clients that cannot set Accept
+FORMAT_NAMES = {
+    "json": ("application/sparql-results+json", "application/ld+json"), "xml": ("application/sparql-results+xml",),
+    "csv": ("text/csv",), "tsv": ("text/tab-separated-values",), "turtle": ("text/turtle",),
+    "ttl": ("text/turtle",), "nt": ("application/n-triples",), "jsonld": ("application/ld+json",),
+    "html": ("text/html",),
+}
+GRAPH_MEDIA_TYPES = {media_type: writer for media_type, writer in GRAPH_FORMATS.values()}
+READ_METHODS = ["GET", "HEAD", "POST", "OPTIONS"]
+EDITOR_QUERY = """PREFIX pvkg: <https://w3id.org/pvkg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+
+SELECT ?study ?title WHERE {
+  ?study a pvkg:Study ; rdfs:label ?title .
+}
+ORDER BY ?title
+LIMIT 20"""
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    timeout: float = 20.0  # seconds a query may run
+    max_rows: int = 10000  # rows (or triples) an answer may have
+    workers: int = 2
+    worker_memory_mb: int = 4096
+    queue: int = 64  # queries that may wait for a worker before the server answers 503
+
+
+def negotiate(request: Request, offered: list[str]) -> str:
+    """The offered media type the client prefers: `?format=` first, then Accept (q-values and wildcards),
+    else the first offered. A client asking only for what is not offered gets the default rather than 406:
+    SPARQL clients send many Accept variants."""
+    name = request.query_params.get("format")
+    if name:
+        for media_type in FORMAT_NAMES.get(name.lower(), ()):
+            if media_type in offered:
+                return media_type
+    ranges = []
+    for position, part in enumerate(request.headers.get("accept", "").split(",")):
+        media_range, *params = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                with contextlib.suppress(ValueError):
+                    quality = float(value)
+        if media_range and quality > 0:
+            specificity = 0 if media_range == "*/*" else 1 if media_range.endswith("/*") else 2
+            ranges.append((-quality, -specificity, position, media_range.lower()))
+    for _, _, _, media_range in sorted(ranges):
+        for media_type in offered:
+            if media_range in ("*/*", media_type) or (media_range.endswith("/*")
+                                                      and media_type.startswith(media_range[:-1])):
+                return media_type
+    return offered[0]
+
+
+def _text_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def valid_iri(iri: str) -> bool:
+    """An absolute IRI that can be written between <> in SPARQL (so a request path cannot inject syntax)."""
+    return (":" in iri and not any(c in iri for c in '<>"{}|^`\\') and all(ord(c) > 0x20 for c in iri))
+
+
+@dataclass
+class Facts:
+    title: str | None
+    studies: int
+    findings: int
+    concepts: int
+    triples: int
+    version: str | None
+    license: str | None
+
+    @property
+    def license_name(self) -> str:
+        known = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
+        return known.get(self.license or "", self.license or "")
+
+
+class PvkgServer:
+    def __init__(self, pool: QueryPool, settings: ServeSettings, built: Path | None, cache_dir: Path | None):
+        self.pool = pool
+        self.settings = settings
+        self.built = built  # the built Turtle, offered for download; None when proxying an endpoint
+        self.cache_dir = cache_dir
+        self.queries = load_queries()
+        self._facts: Facts | None = None
+        self._downloads_lock = asyncio.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    async def run(self, text: str, cache: bool = True, max_rows: int | None = -1) -> QueryOutcome:
+        return await self.pool.execute(text, max_rows=max_rows, cache=cache)
+
+    async def select(self, text: str) -> SelectResult:
+        outcome = await self.run(text, max_rows=None)
+        assert isinstance(outcome, SelectResult)
+        return outcome
+
+    def page(self, template: str, code: int = 200, **context) -> Response:
+        return Response(pages.render(template, **context), status_code=code, media_type="text/html")
+
+    def error_page(self, status: int, message: str) -> Response:
+        headings = {400: "That request cannot be answered", 404: "Not found", 503: "Not answered in time"}
+        return self.page("error.html", code=status, title=str(status), status=status,
+                         heading=headings.get(status, "Something went wrong"), message=message)
+
+    # -- SPARQL protocol --------------------------------------------------------------------------------
+
+    async def sparql(self, request: Request) -> Response:
+        try:
+            text = await self._query_text(request)
+        except QueryFailure as e:
+            return PlainTextResponse(str(e) + "\n", status_code=e.status)
+        if text is None:  # a browser opening the endpoint itself
+            return RedirectResponse("/editor", status_code=303)
+        form = request_form(text)
+        if form == "UPDATE":
+            return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused\n", status_code=403)
+        if uses_service(text):
+            return PlainTextResponse("SERVICE is refused: this endpoint never queries other endpoints\n",
+                                     status_code=403)
+        try:
+            outcome = await self.run(text, cache=False)
+        except QueryFailure as e:
+            return PlainTextResponse(str(e) + "\n", status_code=e.status)
+        return await self._serialize(request, outcome)
+
+    async def _query_text(self, request: Request) -> str | None:
+        """The query of a protocol request; None for a plain GET from a browser; QueryFailure otherwise."""
+        params = request.query_params
+        fields = dict(params.multi_items()) if request.method != "POST" else {}
+        if request.method == "POST":
+            body = await request.body()
+            if len(body) > MAX_QUERY_BYTES:
+                raise QueryFailure(f"the request is longer than {MAX_QUERY_BYTES} bytes", 413)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type == "application/sparql-update":
+                raise QueryFailure("this endpoint is read-only: SPARQL Update is refused", 403)
+            try:
+                decoded = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise QueryFailure("the request body is not UTF-8", 400) from None
+            if content_type == "application/sparql-query":
+                fields = {"query": decoded, **{k: v for k, v in params.multi_items() if k != "query"}}
+            elif content_type == "application/x-www-form-urlencoded":
+                pairs = urllib.parse.parse_qsl(decoded, keep_blank_values=True)
+                if sum(1 for k, _ in pairs if k == "query") > 1:
+                    raise QueryFailure("give one 'query' parameter, not several", 400)
+                fields = dict(pairs)
+            else:
+                raise QueryFailure("send the query as application/x-www-form-urlencoded (query=...) or as "
+                                   "application/sparql-query", 415)
+        elif len(params.getlist("query")) > 1:
+            raise QueryFailure("give one 'query' parameter, not several", 400)
+        if "update" in fields:
+            raise QueryFailure("this endpoint is read-only: SPARQL Update is refused", 403)
+        if "default-graph-uri" in fields or "named-graph-uri" in fields:
+            raise QueryFailure("this endpoint serves one graph: default-graph-uri and named-graph-uri are not "
+                               "supported; leave them out", 400)
+        text = fields.get("query")
+        if text is None:
+            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                return None
+            raise QueryFailure("no query: give one as ?query=..., as a form field, or as an "
+                               "application/sparql-query body", 400)
+        if not text.strip():
+            raise QueryFailure("the query is empty", 400)
+        return text
+
+    async def _serialize(self, request: Request, outcome: QueryOutcome) -> Response:
+        if isinstance(outcome, SelectResult):
+            media_type = negotiate(request, list(SELECT_MEDIA_TYPES))
+            body = await asyncio.to_thread(SELECT_MEDIA_TYPES[media_type], QueryResult(outcome.columns,
+                                                                                       outcome.rows))
+        elif isinstance(outcome, AskResult):
+            media_type = negotiate(request, list(ASK_MEDIA_TYPES))
+            body = ASK_MEDIA_TYPES[media_type](outcome.value)
+        else:
+            media_type = negotiate(request, list(GRAPH_MEDIA_TYPES))
+            body = await asyncio.to_thread(GRAPH_MEDIA_TYPES[media_type], outcome.triples)
+        return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
+
+    async def refuse_write(self, request: Request) -> Response:
+        return PlainTextResponse("this endpoint is read-only: Graph Store writes are refused\n", status_code=405,
+                                 headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+
+    # -- canned queries: API and pages -------------------------------------------------------------------
+
+    def _canned(self, name: str) -> CannedQuery | None:
+        return self.queries.get(name)
+
+    async def _answer(self, query: CannedQuery, given: dict[str, str]) -> QueryResult:
+        """The canned query's answer; QueryError for wrong parameters, QueryFailure from the workers."""
+        text = canned_text(query, given)
+        outcome = await self.run(text)
+        assert isinstance(outcome, SelectResult)
+        check_columns(query, outcome.columns)
+        return QueryResult(outcome.columns, outcome.rows)
+
+    def _query_description(self, query: CannedQuery) -> dict:
+        return {
+            "name": query.name, "title": query.title, "question": query.question, "asked_by": query.asked_by,
+            "description": query.description, "columns": list(query.columns),
+            "parameters": [{"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                           for p in query.parameters],
+            "api": f"/api/queries/{query.name}", "page": f"/queries/{query.name}",
+        }
+
+    async def api_list(self, request: Request) -> Response:
+        return JSONResponse({"queries": [self._query_description(q) for q in self.queries.values()]})
+
+    async def api_query(self, request: Request) -> Response:
+        query = self._canned(request.path_params["name"])
+        if query is None:
+            return JSONResponse({"error": f"no query {request.path_params['name']!r}; see /api/queries"},
+                                status_code=404)
+        given = {k: v for k, v in request.query_params.items() if k != "format"}
+        try:
+            result = await self._answer(query, given)
+        except QueryFailure as e:
+            return JSONResponse({"error": str(e)}, status_code=e.status)
+        except PvkgError as e:  # wrong parameters
+            return JSONResponse({"error": str(e)}, status_code=400)
+        media_type = negotiate(request, ["application/sparql-results+json", "application/json", "text/csv"])
+        body = SELECT_MEDIA_TYPES[media_type](result)
+        return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
+
+    async def query_page(self, request: Request) -> Response:
+        query = self._canned(request.path_params["name"])
+        if query is None:
+            return self.error_page(404, f"There is no query named {request.path_params['name']!r}.")
+        given = {k: v for k, v in request.query_params.items() if v != ""}
+        values = {p.name: given.get(p.name, p.default or "") for p in query.parameters}
+        result, error, status = None, None, 200
+        missing = [p.name for p in query.parameters if p.default is None and p.name not in given]
+        if not missing:
+            try:
+                result = await self._answer(query, given)
+            except QueryFailure as e:
+                error, status = str(e), e.status
+            except PvkgError as e:
+                error, status = str(e), 400
+        asked_by = await self._asked_by(query)
+        link_params = urllib.parse.urlencode({k: v for k, v in values.items() if v})
+        editor = urllib.parse.urlencode({"query": canned_text(query, values) if not missing and not error
+                                         else query.text})
+        return self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
+                         values=values, result=result, error=error, editor_query=editor,
+                         api_path=f"/api/queries/{query.name}?{link_params}",
+                         csv_path=f"/api/queries/{query.name}?{urllib.parse.urlencode({**values, 'format': 'csv'})}")
+
+    async def _asked_by(self, query: CannedQuery) -> str:
+        if query.asked_by and SLUG_PATTERN.match(query.asked_by):
+            labels = await self._labels([str(work_iri(query.asked_by))])
+            return labels.of(str(work_iri(query.asked_by))) or query.asked_by
+        return str(query.asked_by or "")
+
+    def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document(self.queries))
+
+    # -- the start page, the editor, downloads ----------------------------------------------------------
+
+    async def facts(self) -> Facts:
+        if self._facts is None:
+            prefixes = (f"PREFIX pvkg: <{PVKG._NS}> PREFIX skos: <{SKOS}> PREFIX owl: <http://www.w3.org/2002/07/owl#> "
+                        f"PREFIX dcterms: <http://purl.org/dc/terms/> ")
+            counts = {}
+            for key, pattern in (("studies", "?x a pvkg:Study"), ("findings", "?x a pvkg:Finding"),
+                                 ("concepts", "?x a skos:Concept"), ("triples", "?x ?p ?o")):
+                distinct = "" if key == "triples" else "DISTINCT "
+                rows = (await self.select(f"{prefixes}SELECT (COUNT({distinct}?x) AS ?n) WHERE {{ {pattern} }}")).rows
+                counts[key] = int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
+            about = (await self.select(
+                f"{prefixes}SELECT ?version ?license ?title WHERE {{ <{ONTOLOGY_IRI}> owl:versionInfo ?version "
+                f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:license ?license }} "
+                f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:title ?title FILTER(langMatches(lang(?title), \"en\")) }} }} "
+                f"ORDER BY ?version ?license ?title LIMIT 1")).rows
+            version, license_, title = (str(t) if t is not None else None for t in about[0]) if about else (None,) * 3
+            self._facts = Facts(title=title, version=version, license=license_, **counts)
+        return self._facts
+
+    async def home(self, request: Request) -> Response:
+        try:
+            facts = await self.facts()
+        except QueryFailure as e:
+            return self.error_page(e.status, str(e))
+        questions = sorted((q for q in self.queries.values() if q.question), key=lambda q: (q.answer or 99, q.name))
+        others = [q for q in self.queries.values() if not q.question]
+        described = [{"name": q.name, "title": q.title, "question": q.question, "asked_by": await self._asked_by(q)}
+                     for q in questions]
+        downloads = [{"path": f"/download/pvkg.{ext}", "label": label}
+                     for ext, label in (("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"))
+                     ] if self.built is not None else []
+        return self.page("home.html", title="pvkg", facts=facts, questions=described, others=others,
+                         downloads=downloads)
+
+    async def editor(self, request: Request) -> Response:
+        return self.page("editor.html", title="Query editor", query=request.query_params.get("query", EDITOR_QUERY),
+                         timeout=f"{self.settings.timeout:g}", max_rows=f"{self.settings.max_rows:,}")
+
+    async def download(self, request: Request) -> Response:
+        extension = request.path_params["extension"]
+        formats = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
+        if self.built is None or extension not in formats:
+            return self.error_page(404, "No such download here.")
+        media_type, writer = GRAPH_FORMATS[formats[extension]]
+        if extension == "ttl":
+            path = self.built
+        else:
+            path = await self._converted(self.built, extension, writer)
+        return FileResponse(path, media_type=_text_type(media_type), filename=f"pvkg.{extension}")
+
+    async def _converted(self, built: Path, extension: str, writer) -> Path:
+        """The built graph in another format, written once beside the server's cache."""
+        assert self.cache_dir is not None
+        target = self.cache_dir / "downloads" / f"{built.stat().st_mtime_ns}.{extension}"
+        async with self._downloads_lock:
+            if not target.is_file():
+                def convert() -> None:
+                    from rdflib import Graph
+
+                    write_atomic(target, writer(list(Graph().parse(built, format="turtle"))))
+                await asyncio.to_thread(convert)
+        return target
+
+    # -- resources at their IRIs ------------------------------------------------------------------------
+
+    async def resource_at_path(self, request: Request) -> Response:
+        return await self._resource(request, BASE + request.path_params["path"])
+
+    async def resource_by_iri(self, request: Request) -> Response:
+        iri = request.query_params.get("iri", "")
+        if iri.startswith(BASE):  # pvkg's own resources have their own paths
+            return RedirectResponse(pages.local_path(iri), status_code=301)
+        return await self._resource(request, iri)
+
+    async def _resource(self, request: Request, iri: str) -> Response:
+        media_type = negotiate(request, ["text/html", *GRAPH_MEDIA_TYPES])
+        html = media_type == "text/html"
+        if not valid_iri(iri):
+            return self.error_page(404, "No such resource.") if html else PlainTextResponse("not found\n", 404)
+        try:
+            if not html:
+                triples = await self._description(iri)
+                if not triples and not await self._occurs(iri):
+                    return PlainTextResponse(f"no resource <{iri}> in this graph\n", status_code=404)
+                body = GRAPH_MEDIA_TYPES[media_type](triples)
+                return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
+            return await self._resource_page(iri)
+        except QueryFailure as e:
+            return self.error_page(e.status, str(e)) if html else PlainTextResponse(str(e) + "\n", e.status)
+
+    async def _description(self, iri: str) -> list:
+        """The resource's triples (and those of blank nodes it leads to); the whole ontology for its IRI."""
+        if iri == str(ONTOLOGY_IRI):
+            from rdflib import Graph
+
+            return list(Graph().parse(resources.ontology_file(), format="turtle"))
+        outcome = await self.run(
+            f"CONSTRUCT {{ <{iri}> ?p ?o . ?o ?p2 ?o2 }} WHERE {{ <{iri}> ?p ?o "
+            f"OPTIONAL {{ ?o ?p2 ?o2 FILTER(isBlank(?o)) }} }}", max_rows=None)
+        assert isinstance(outcome, GraphResult)
+        return outcome.triples
+
+    async def _occurs(self, iri: str) -> bool:
+        outcome = await self.run(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}")
+        return isinstance(outcome, AskResult) and outcome.value
+
+    async def _uses_as_property(self, iri: str) -> int:
+        rows = (await self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{iri}> ?o }}")).rows
+        return int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
+
+    async def _labels(self, iris: list[str]) -> pages.Labels:
+        iris = sorted({i for i in iris if valid_iri(i)})
+        if not iris:
+            return pages.Labels()
+        values = " ".join(f"<{i}>" for i in iris)
+        result = await self.select(f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
+                                   f"?x <{RDFS.label}>|<{SKOS.prefLabel}> ?label }}")
+        return pages.Labels.from_rows(result.rows)
+
+    async def _resource_page(self, iri: str) -> Response:
+        outgoing = (await self.select(f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }} ORDER BY ?p ?o")).rows
+        incoming = (await self.select(f"SELECT ?p ?s WHERE {{ ?s ?p <{iri}> }} ORDER BY ?p ?s "
+                                      f"LIMIT {INCOMING_LIMIT + 1}")).rows
+        terms = []
+        if iri == str(ONTOLOGY_IRI):
+            terms = (await self.select(
+                f"SELECT ?t ?kind ?definition WHERE {{ ?t a ?kind FILTER(STRSTARTS(STR(?t), \"{iri}#\")) "
+                f"OPTIONAL {{ ?t <{SKOS.definition}> ?definition FILTER(langMatches(lang(?definition), \"en\")) }} }} "
+                f"ORDER BY ?t ?kind")).rows
+        uses_as_property = await self._uses_as_property(iri)
+        if not outgoing and not incoming and not terms and not uses_as_property:
+            return self.error_page(404, f"There is no resource <{iri}> in this graph.")
+        findings = (await self.select(
+            f"SELECT DISTINCT ?finding ?statement ?study ?locator WHERE {{ ?finding ?p <{iri}> ; "
+            f"a <{PVKG.Finding}> ; <{PVKG.reportedIn}> ?study ; <{PVKG.locator}> ?locator . "
+            f"OPTIONAL {{ ?finding <{PVKG.statement}> ?statement FILTER(langMatches(lang(?statement), \"en\")) }} }} "
+            f"ORDER BY ?finding ?statement LIMIT 1000")).rows
+        cut = len(incoming) > INCOMING_LIMIT
+        incoming = incoming[:INCOMING_LIMIT]
+        mentioned = [iri] + [str(t) for row in outgoing + incoming + findings + terms for t in row
+                             if isinstance(t, URIRef)]
+        labels = await self._labels(mentioned)
+        name_properties = {RDFS.label: "label", SKOS.prefLabel: "preferred label", SKOS.altLabel: "other label"}
+        names = sorted(({"language": o.language or "", "text": str(o), "kind": name_properties[p]}
+                        for p, o in outgoing if p in name_properties and isinstance(o, Literal)),
+                       key=lambda n: (n["kind"] != "preferred label", n["kind"], n["language"], n["text"]))
+        types = [o for p, o in outgoing if p == RDF.type]
+        properties = _grouped((p, o) for p, o in outgoing if p != RDF.type and p not in name_properties)
+        referred = _grouped((p, s) for p, s in incoming)
+        title = labels.of(iri) or pages.readable(iri)
+        formats = {name: f"{pages.local_path(iri)}{'&' if '?' in pages.local_path(iri) else '?'}format={name}"
+                   for name in ("turtle", "jsonld", "nt")}
+        return self.page(
+            "resource.html", title=title, iri=iri, labels=labels, names=names, types=types, properties=properties,
+            incoming=referred, incoming_cut=INCOMING_LIMIT if cut else 0, formats=formats,
+            uses_as_property=uses_as_property,
+            findings=[dict(zip(("finding", "statement", "study", "locator"), row, strict=True)) for row in findings],
+            terms=[{"iri": t, "kind": k, "definition": d, "fragment": str(t).rpartition("#")[2]} for t, k, d in terms])
+
+
+def _grouped(pairs) -> list[tuple[Node, list[Node]]]:
+    grouped: dict[Node, list[Node]] = defaultdict(list)
+    for key, value in pairs:
+        if value not in grouped[key]:
+            grouped[key].append(value)
+    return sorted(grouped.items(), key=lambda item: str(item[0]))
+
+
+def openapi_document(queries: dict[str, CannedQuery]) -> dict:
+    """OpenAPI 3.1 for the canned-query API: one GET operation per query, carrying its title, research
+    question and parameters (in the spirit of grlc)."""
+    sparql_json = {"type": "object", "required": ["head", "results"],
+                   "properties": {"head": {"type": "object"}, "results": {"type": "object"}}}
+    error = {"description": "The parameters are wrong, or the query could not be answered in time.",
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    paths: dict[str, dict] = {
+        "/api/queries": {"get": {
+            "operationId": "listQueries", "summary": "The canned queries and their parameters",
+            "responses": {"200": {"description": "Every canned query", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"queries": {"type": "array", "items": {
+                    "type": "object"}}}}}}}}}},
+    }
+    for query in queries.values():
+        parameters = [{
+            "name": p.name, "in": "query", "required": p.default is None, "description": p.description,
+            "schema": {"type": "string", **({"default": p.default} if p.default is not None else {}),
+                       **({"pattern": "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"} if p.type == "language" else {})},
+        } for p in query.parameters]
+        parameters.append({"name": "format", "in": "query", "required": False,
+                           "description": "json (SPARQL 1.1 results JSON) or csv; overrides Accept",
+                           "schema": {"type": "string", "enum": ["json", "csv"]}})
+        description = query.description
+        if query.question:
+            description = f"Research question (asked by {query.asked_by}): {query.question}\n\n{description}"
+        paths[f"/api/queries/{query.name}"] = {"get": {
+            "operationId": _operation_id(query.name), "summary": query.title, "description": description,
+            "tags": ["research questions" if query.question else "queries"], "parameters": parameters,
+            "responses": {
+                "200": {"description": f"Rows with the columns {', '.join(query.columns)}", "content": {
+                    "application/sparql-results+json": {"schema": sparql_json},
+                    "application/json": {"schema": sparql_json},
+                    "text/csv": {"schema": {"type": "string"}}}},
+                "400": error, "503": error,
+            },
+        }}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "pvkg: the public-value knowledge graph of digital government", "version": __version__,
+                 "description": "The research questions pvkg answers, as a read-only API. The graph itself is "
+                                "also open to any SPARQL 1.1 client at /sparql.",
+                 "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"}},
+        "paths": paths,
+        "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
+                                             "properties": {"error": {"type": "string"}}}}},
+    }
+
+
+def _operation_id(name: str) -> str:
+    head, *rest = name.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def create_app(source: StoreSource, settings: ServeSettings, built: Path | None = None,
+               cache_dir: Path | None = None) -> Starlette:
+    """The ASGI application. Its query workers start with the application and stop with it."""
+    pool = QueryPool(source, workers=settings.workers, timeout=settings.timeout, max_rows=settings.max_rows,
+                     memory_mb=settings.worker_memory_mb, queue=settings.queue)
+    server = PvkgServer(pool, settings, built, cache_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await asyncio.to_thread(pool.start)
+        try:
+            yield
+        finally:
+            pool.close()
+
+    static = Path(pages.__file__).parent / "static"
+    routes = [
+        Route("/", server.home),
+        Route("/sparql", server.sparql, methods=["GET", "HEAD", "POST"]),
+        Route("/sparql", server.refuse_write, methods=["PUT", "DELETE", "PATCH"]),
+        Route("/api/queries", server.api_list),
+        Route("/api/queries/{name}", server.api_query),
+        Route("/openapi.json", server.openapi),
+        Route("/queries/{name}", server.query_page),
+        Route("/editor", server.editor),
+        Route("/download/pvkg.{extension}", server.download),
+        Route("/resource", server.resource_by_iri),
+        Mount("/static", app=StaticFiles(directory=static), name="static"),
+        Route("/{path:path}", server.resource_at_path),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=READ_METHODS,
+                             allow_headers=["Accept", "Content-Type"], max_age=3600)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.server = server
+    return app
+
+
+def store_source(engine: str, built: Path | None, cache_dir: Path | None, endpoint: Endpoint | None = None,
+                 graph: str | None = None) -> StoreSource:
+    """What the workers open: the built graph on an embedded engine (for Oxigraph, an on-disk copy that every
+    worker opens read-only, made once per version of the file), or a remote endpoint."""
+    if endpoint is not None:
+        return StoreSource("endpoint", endpoint=endpoint, graph=graph)
+    assert built is not None
+    if engine == "oxigraph":
+        assert cache_dir is not None
+        return StoreSource("oxigraph", path=persistent_store(built, cache_dir))
+    return StoreSource("rdflib", path=built)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server could not listen on (uvicorn would log a traceback)."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        raise UsageError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port or --host") from None
+
+
+def run(app: Starlette, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False)

@@ -1,0 +1,271 @@
+"""Stage 9 (serving), part 1: queries run in worker processes, so that the server's limits hold.
+
+Neither pyoxigraph nor rdflib can interrupt a running query, and a query can exhaust memory (Oxigraph then
+aborts the whole process). So the server runs each query in one of a few worker processes, each with its
+own read-only view of the store and its own memory limit. The server waits for an answer no longer than the
+time limit; a worker that overruns or dies is killed and replaced while the others go on answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import resource
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PvkgError
+from .remote import Endpoint, RemoteError
+from .store import (
+    EndpointStore,
+    GraphResult,
+    OxigraphStore,
+    QueryOutcome,
+    RdflibStore,
+    ResultLimitError,
+    SelectResult,
+    Store,
+)
+
+STARTUP_S = 600.0  # the rdflib engine parses the whole graph in each worker
+CACHED_ROWS = 5000  # answers longer than this are not kept in the cache
+CACHE_ENTRIES = 256
+
+
+class QueryFailure(PvkgError):
+    """A query the server could not answer, with the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int):
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class StoreSource:
+    """What each worker opens. Workers are spawned, so this must pickle: paths and settings, not stores.
+
+    engine 'oxigraph': `path` is an on-disk Oxigraph store (see store.persistent_store), opened read-only;
+    engine 'rdflib': `path` is the built Turtle file, parsed by each worker;
+    engine 'endpoint': queries go to `endpoint`, scoped to `graph`."""
+
+    engine: str
+    path: Path | None = None
+    endpoint: Endpoint | None = None
+    graph: str | None = None
+
+    def open(self) -> Store:
+        if self.engine == "oxigraph":
+            import pyoxigraph
+
+            return OxigraphStore(pyoxigraph.Store.read_only(str(self.path)))
+        if self.engine == "rdflib":
+            from rdflib import Graph
+            from rdflib.plugins import sparql
+
+            sparql.SPARQL_LOAD_GRAPHS = False  # FROM <url> must never fetch from the web
+            return RdflibStore(Graph().parse(self.path, format="turtle"))
+        assert self.endpoint is not None
+        return EndpointStore(self.endpoint, self.graph, max_rows=0)
+
+    @property
+    def display(self) -> str:
+        return self.endpoint.display if self.endpoint is not None else f"{self.engine} ({self.path})"
+
+
+def _answer(store: Store, text: str, max_rows: int | None) -> tuple[str, object]:
+    try:
+        return "ok", store.execute(text, max_rows)
+    except ResultLimitError as e:
+        return "limit", str(e)
+    except RemoteError as e:
+        return "remote", str(e)
+    except MemoryError:
+        return "memory", "the query needs more memory than a worker may use"
+    except OSError as e:  # the store could not be read: not the query's fault
+        return "store", f"{type(e).__name__}: {e}"
+    except Exception as e:  # noqa: BLE001 - the graph is fixed, so what the engine refuses is the query
+        return "query", " ".join(str(e).split())[:500] or type(e).__name__
+
+
+def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
+    """A worker's life: open the store, say 'ready', then answer (text, max_rows) requests until the pipe
+    closes."""
+    if memory_mb:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        store = source.open()
+    except BaseException as e:  # noqa: BLE001 - reported to the server, which stops with one line
+        connection.send(("failed", f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"))
+        return
+    connection.send(("ready", None))
+    while True:
+        try:
+            text, max_rows = connection.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        connection.send(_answer(store, text, max_rows))
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, context, source: StoreSource, memory_mb: int):
+        parent, child = context.Pipe()
+        self.process = context.Process(target=_serve_requests, args=(child, source, memory_mb), daemon=True,
+                                       name="pvkg-query-worker")
+        self.process.start()
+        child.close()
+        self.connection = parent
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.connection.poll(timeout):
+            self.kill()
+            raise QueryFailure(f"a query worker did not open the store within {timeout:g} s", 503)
+        try:
+            status, message = self.connection.recv()
+        except EOFError:
+            status, message = "failed", f"it stopped (exit code {self.process.exitcode})"
+        if status != "ready":
+            self.kill()
+            raise QueryFailure(f"a query worker could not open the store: {message}", 500)
+
+    def call(self, text: str, max_rows: int | None, timeout: float) -> tuple[str, object]:
+        try:
+            self.connection.send((text, max_rows))
+            if not self.connection.poll(timeout):
+                raise TimeoutError
+            return self.connection.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            raise _WorkerDied from None
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(10)
+        self.connection.close()
+
+
+class QueryPool:
+    """Worker processes answering queries under a time limit, a row limit and a memory limit each.
+
+    `execute` may be awaited from many requests at once: at most `workers` queries run, up to `queue` more
+    wait for a worker, and any beyond that are turned away (HTTP 503) rather than left hanging."""
+
+    def __init__(self, source: StoreSource, workers: int = 2, timeout: float = 20.0, max_rows: int = 10000,
+                 memory_mb: int = 4096, queue: int = 64):
+        self.source = source
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.memory_mb = memory_mb
+        self.queue = queue
+        self._context = multiprocessing.get_context("spawn")  # no fork of a process running threads
+        self._threads = ThreadPoolExecutor(max_workers=self.size + 2, thread_name_prefix="pvkg-query")
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._workers: set[_Worker] = set()
+        self._waiting = 0
+        self._replacing: set[asyncio.Task] = set()
+        self._cache: OrderedDict[tuple[str, int | None], QueryOutcome] = OrderedDict()
+        self.replaced = 0  # workers killed (time limit) or lost (memory) and replaced: a count for tests
+
+    def start(self) -> None:
+        """Start the workers and wait until each has opened the store (raises QueryFailure if one cannot)."""
+        started = [_Worker(self._context, self.source, self.memory_mb) for _ in range(self.size)]
+        try:
+            for worker in started:
+                worker.wait_ready(STARTUP_S)
+        except QueryFailure:
+            for worker in started:
+                worker.kill()
+            raise
+        for worker in started:
+            self._workers.add(worker)
+            self._idle.put_nowait(worker)
+
+    def close(self) -> None:
+        for task in self._replacing:
+            task.cancel()
+        for worker in self._workers:
+            worker.kill()
+        self._workers.clear()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def execute(self, text: str, max_rows: int | None = -1, cache: bool = False) -> QueryOutcome:
+        """The outcome of a query; max_rows -1 means the pool's limit, None none. With `cache`, a repeated
+        query is answered from memory (the graph does not change while the server runs)."""
+        limit = self.max_rows if max_rows == -1 else max_rows
+        key = (text, limit)
+        if cache and key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        outcome = await self._run(text, limit)
+        if cache and _size(outcome) <= CACHED_ROWS:
+            self._cache[key] = outcome
+            if len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return outcome
+
+    async def _run(self, text: str, limit: int | None) -> QueryOutcome:
+        if self._waiting >= self.queue:
+            raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503)
+        self._waiting += 1
+        try:
+            worker = await self._idle.get()
+        finally:
+            self._waiting -= 1
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._threads, worker.call, text, limit, self.timeout)
+        try:
+            status, value = await asyncio.shield(future)
+        except asyncio.CancelledError:  # the client went away: the worker comes back when it is done
+            future.add_done_callback(lambda done: self._release(worker, done))
+            raise
+        except TimeoutError:
+            self._replace(worker)
+            raise QueryFailure(f"the query ran longer than the time limit ({self.timeout:g} s) and was stopped; "
+                               f"narrow it, or add a LIMIT", 503) from None
+        except _WorkerDied:
+            self._replace(worker)
+            raise QueryFailure(f"the query stopped its worker process, most likely by needing more than the "
+                               f"{self.memory_mb:,} MiB memory limit; narrow it, or add a LIMIT", 503) from None
+        self._idle.put_nowait(worker)
+        return _outcome(status, value)
+
+    def _release(self, worker: _Worker, done: Future) -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._replace(worker)
+        else:
+            self._idle.put_nowait(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        self.replaced += 1
+        self._workers.discard(worker)
+        task = asyncio.get_running_loop().create_task(self._start_replacement(worker))
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
+
+    async def _start_replacement(self, old: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._threads, old.kill)
+        new = _Worker(self._context, self.source, self.memory_mb)
+        await loop.run_in_executor(self._threads, new.wait_ready, STARTUP_S)
+        self._workers.add(new)
+        self._idle.put_nowait(new)
+
+
+def _size(outcome: QueryOutcome) -> int:
+    if isinstance(outcome, SelectResult):
+        return len(outcome.rows)
+    return len(outcome.triples) if isinstance(outcome, GraphResult) else 1
+
+
+def _outcome(status: str, value: object) -> QueryOutcome:
+    if status == "ok":
+        return value  # type: ignore[return-value]
+    statuses = {"limit": 422, "query": 400, "remote": 502, "memory": 503, "store": 500}
+    prefix = "the query cannot be run: " if status == "query" else ""
+    raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500))
