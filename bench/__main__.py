@@ -10,7 +10,8 @@ time and peak resident memory next to the stage's own timings:
   whole graph is not part of a large build);
 - queries on rdflib's engine and on the embedded Oxigraph store, every canned query, with the ratio;
 - rdflib's Turtle serialiser, the baseline of pvkg's own writer;
-- publishing to an Oxigraph server and to Virtuoso, when they are installed.
+- publishing to an Oxigraph server and to Virtuoso, when they are installed;
+- serve: `pvkg serve` under 2,000 requests from 16 concurrent clients (tests/load.py).
 
 Results go to bench/results.json and bench/results.md. Ratios compare engines within the same run, so that
 they mean something on a noisy machine; absolute times are this machine's.
@@ -33,7 +34,7 @@ from .generate import generate
 BENCH = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 STAGES = ["build", "rebuild", "hermit", "queries-oxigraph", "queries-rdflib", "turtle-rdflib",
-          "publish-oxigraph", "publish-virtuoso"]
+          "publish-oxigraph", "publish-virtuoso", "serve"]
 
 
 def run_stage(stage: str, corpus: Path, work: Path, timeout: float) -> dict:
@@ -130,6 +131,18 @@ def markdown(results: dict) -> str:
                              f"{p['remote_triples']:,} |")
             elif p:
                 lines.append(f"| {size} | {server} | not run: {p.get('skipped') or p.get('error')} | | | |")
+    lines += ["", "## Serving: 2,000 requests from 16 concurrent clients (API, pages, uncached SPARQL)", "",
+              "| size | start s | requests/s | p50 ms | p99 ms | API p99 ms | SPARQL p99 ms | statuses |",
+              "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for size, stages in results["sizes"].items():
+        v = stages.get("serve", {})
+        if "serve:all" in v:
+            statuses = ", ".join(f"{k}: {n}" for k, n in v["serve:statuses"].items())
+            lines.append(f"| {size} | {v['start']:.1f} | {v['serve:requests_per_second']:.0f} | "
+                         f"{v['serve:all']['p50_ms']:.0f} | {v['serve:all']['p99_ms']:.0f} | "
+                         f"{v['serve:api']['p99_ms']:.0f} | {v['serve:sparql']['p99_ms']:.0f} | {statuses} |")
+        elif v:
+            lines.append(f"| {size} | not run: {v.get('error') or v.get('timeout')} | | | | | | |")
     return "\n".join(lines) + "\n"
 
 

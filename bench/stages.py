@@ -177,9 +177,32 @@ def publish_virtuoso(corpus: Path, work: Path) -> dict:
     return _publish("start_virtuoso", work)
 
 
+SERVE_REQUESTS = 2000
+SERVE_CLIENTS = 16
+
+
+def serve(corpus: Path, work: Path) -> dict:
+    """`pvkg serve` over the built graph, under the load test's mix of requests (tests/load.py): 2,000
+    requests from 16 concurrent clients; throughput, latencies and statuses. The server is a process of its
+    own (with its query workers), so the stage's peak memory is the load generator's."""
+    sys.path.insert(0, str(REPO / "tests"))  # the same server start and load as the test suite
+    import load
+    import servers
+
+    from pvkg.pipeline import GRAPH_FILE
+
+    assert (work / GRAPH_FILE).is_file(), "run the build stage first"
+    (server, stop), start_s = _timed(lambda: servers.start_pvkg("--studies", str(corpus), out=work))
+    try:
+        report = load.run_load(load.planned_requests(server.url, SERVE_REQUESTS), SERVE_CLIENTS)
+        return {"start": start_s, **{f"serve:{k}": v for k, v in report.items()}}
+    finally:
+        stop()
+
+
 STAGES = {"build": build, "rebuild": rebuild, "hermit": hermit, "queries-rdflib": queries_rdflib,
           "queries-oxigraph": queries_oxigraph, "turtle-rdflib": turtle_rdflib,
-          "publish-oxigraph": publish_oxigraph, "publish-virtuoso": publish_virtuoso}
+          "publish-oxigraph": publish_oxigraph, "publish-virtuoso": publish_virtuoso, "serve": serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,9 @@ from .store import (
 STARTUP_S = 600.0  # the rdflib engine parses the whole graph in each worker
 CACHED_ROWS = 5000  # answers longer than this are not kept in the cache
 CACHE_ENTRIES = 256
+# Failures that the same query on the same graph always meets (a malformed query, an answer over the row
+# limit): cached like answers. A time-out or a lost worker may go otherwise next time, and is not.
+DETERMINISTIC_FAILURES = (400, 422)
 
 
 class QueryFailure(PvkgError):
@@ -169,7 +172,7 @@ class QueryPool:
         self._workers: set[_Worker] = set()
         self._waiting = 0
         self._replacing: set[asyncio.Task] = set()
-        self._cache: OrderedDict[tuple[str, int | None], QueryOutcome] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int | None], QueryOutcome | QueryFailure] = OrderedDict()
         self.replaced = 0  # workers killed (time limit) or lost (memory) and replaced: a count for tests
 
     def start(self) -> None:
@@ -201,12 +204,22 @@ class QueryPool:
         key = (text, limit)
         if cache and key in self._cache:
             self._cache.move_to_end(key)
-            return self._cache[key]
-        outcome = await self._run(text, limit)
-        if cache and _size(outcome) <= CACHED_ROWS:
+            found = self._cache[key]
+            if isinstance(found, QueryFailure):
+                raise QueryFailure(str(found), found.status)  # a new one: a re-raised one keeps growing its traceback
+            return found
+        try:
+            outcome: QueryOutcome | QueryFailure = await self._run(text, limit)
+        except QueryFailure as failure:
+            if failure.status not in DETERMINISTIC_FAILURES:
+                raise
+            outcome = failure.with_traceback(None)
+        if cache and (isinstance(outcome, QueryFailure) or _size(outcome) <= CACHED_ROWS):
             self._cache[key] = outcome
             if len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
+        if isinstance(outcome, QueryFailure):
+            raise QueryFailure(str(outcome), outcome.status)
         return outcome
 
     async def _run(self, text: str, limit: int | None) -> QueryOutcome:

@@ -1,0 +1,89 @@
+"""A load on a running `pvkg serve`, shared by the load test (tests/test_serve_load.py) and the benchmark
+(`python -m bench`, stage serve): many concurrent clients sending a fixed mix of requests, each answer's
+status and latency recorded.
+
+The mix: the canned queries of the API, each with several parameter values (answers the server may cache),
+resource and query pages, and hand-written SPARQL whose text no cache has seen (every fourth request).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+from pvkg.query import load_queries
+
+CONCEPTS = ["value:transparency", "value:accountability", "value:equity", "characteristic:convenience",
+            "factor:user-training", "channel:social-media", "transparency", "Equity"]
+LANGUAGES = ["en", "fa", "es"]
+PAGES = ["/", "/id/value/transparency", "/id/value/equity", "/queries/factors", "/ontology"]
+
+
+def planned_requests(base: str, count: int) -> list[tuple[str, str]]:
+    """(kind, url) for each of `count` requests, in a fixed order."""
+    api = []
+    for name, query in load_queries().items():
+        names = {p.name for p in query.parameters}
+        for lang in LANGUAGES:
+            for concept in CONCEPTS if "concept" in names else [None]:
+                params = {"lang": lang} if "lang" in names else {}
+                params |= {"concept": concept} if concept else {}
+                api.append(f"{base}/api/queries/{name}?{urllib.parse.urlencode(params)}")
+    plan = []
+    for i in range(count):
+        if i % 4 == 3:
+            text = f"SELECT ?s ?label WHERE {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }} LIMIT {i}"
+            plan.append(("sparql", f"{base}/sparql?{urllib.parse.urlencode({'query': text})}"))
+        elif i % 4 == 2:
+            plan.append(("page", base + PAGES[i % len(PAGES)]))
+        else:
+            plan.append(("api", api[i % len(api)]))
+    return plan
+
+
+def _summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {"requests": len(ordered), "p50_ms": round(1000 * statistics.median(ordered), 1),
+            "p99_ms": round(1000 * ordered[max(0, int(len(ordered) * 0.99) - 1)], 1),
+            "max_ms": round(1000 * ordered[-1], 1)}
+
+
+def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
+    """Send the planned requests from `clients` threads; a report of wall time, throughput, latencies per
+    kind of request (p50, p99, max) and the count of each (kind, status)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    lock = threading.Lock()
+    statuses: Counter = Counter()
+    latencies: dict[str, list[float]] = defaultdict(list)
+
+    def fetch(item: tuple[str, str]) -> None:
+        kind, url = item
+        start = time.perf_counter()
+        try:
+            with opener.open(url, timeout=300) as response:
+                response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:  # refused, reset: counted as no answer
+            status = 0
+        elapsed = time.perf_counter() - start
+        with lock:
+            statuses[(kind, status)] += 1
+            latencies[kind].append(elapsed)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(fetch, plan))
+    wall = time.perf_counter() - start
+    return {"requests": len(plan), "clients": clients, "seconds": round(wall, 2),
+            "requests_per_second": round(len(plan) / wall, 1),
+            "all": _summary([v for values in latencies.values() for v in values]),
+            **{kind: _summary(values) for kind, values in sorted(latencies.items())},
+            "statuses": {f"{kind} {status}": n for (kind, status), n in sorted(statuses.items())}}

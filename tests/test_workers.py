@@ -1,0 +1,91 @@
+"""The server's query workers (pvkg/workers.py), driven directly: real worker processes over a real on-disk
+Oxigraph store and over rdflib, with the limits small enough to reach."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pvkg.export import turtle_bytes
+from pvkg.store import SelectResult, persistent_store
+from pvkg.workers import QueryFailure, QueryPool, StoreSource
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def built(seed_build, tmp_path_factory):
+    path = tmp_path_factory.mktemp("workers") / "pvkg.ttl"
+    path.write_bytes(turtle_bytes(list(seed_build.graph)))
+    return path
+
+
+def run(pool: QueryPool, work):
+    """Start the pool, await work(pool), stop the pool."""
+    async def main():
+        await asyncio.to_thread(pool.start)
+        try:
+            return await work(pool)
+        finally:
+            pool.close()
+
+    return asyncio.run(main())
+
+
+def test_the_on_disk_store_is_made_once_per_version_of_the_file(built, tmp_path):
+    first = persistent_store(built, tmp_path)
+    assert persistent_store(built, tmp_path) == first
+    changed = tmp_path / "changed.ttl"
+    changed.write_bytes(built.read_bytes() + b"\n<urn:x:a> <urn:x:b> <urn:x:c> .\n")
+    second = persistent_store(changed, tmp_path)
+    assert second != first and second.is_dir() and not first.exists()  # the old copy is removed
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_both_engines_answer_with_the_same_rows(engine, built, tmp_path, seed_build):
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path)) if engine == "oxigraph" \
+        else StoreSource("rdflib", path=built)
+    outcome = run(QueryPool(source, workers=1), lambda pool: pool.execute(COUNT))
+    assert isinstance(outcome, SelectResult) and int(outcome.rows[0][0]) == len(seed_build.graph)
+
+
+def test_over_the_time_limit_the_worker_is_replaced_and_the_next_query_runs(built, tmp_path):
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+
+    async def work(pool):
+        with pytest.raises(QueryFailure) as stopped:
+            await pool.execute(ENDLESS)
+        answer = await pool.execute(COUNT)  # waits for the replacement worker
+        return stopped.value, answer, pool.replaced
+
+    failure, answer, replaced = run(QueryPool(source, workers=1, timeout=1), work)
+    assert failure.status == 503 and "time limit (1 s)" in str(failure)
+    assert isinstance(answer, SelectResult) and replaced == 1
+
+
+def test_answers_and_certain_failures_are_cached_but_timeouts_are_not(built, tmp_path):
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+
+    async def work(pool):
+        answer = await pool.execute(COUNT, cache=True)
+        with pytest.raises(QueryFailure) as too_long:
+            await pool.execute("SELECT * WHERE { ?s ?p ?o }", cache=True)
+        pool.close()  # no worker any more: only the cache can answer now
+        again = await pool.execute(COUNT, cache=True)
+        with pytest.raises(QueryFailure) as still_too_long:
+            await pool.execute("SELECT * WHERE { ?s ?p ?o }", cache=True)
+        return answer, again, too_long.value, still_too_long.value
+
+    answer, again, first, second = run(QueryPool(source, workers=1, max_rows=10), work)
+    assert again == answer
+    assert first.status == second.status == 422 and str(first) == str(second)
+    assert "more than 10 rows" in str(second)
+
+
+def test_a_store_that_cannot_be_opened_stops_the_start_in_one_line(tmp_path):
+    pool = QueryPool(StoreSource("rdflib", path=tmp_path / "missing.ttl"), workers=1)
+    with pytest.raises(QueryFailure) as failed:
+        pool.start()
+    assert failed.value.status == 500 and "could not open the store" in str(failed.value)
