@@ -296,7 +296,7 @@ def serve(
                              worker_memory_mb=worker_memory)
     if endpoint is not None:
         built = cache_dir = None
-        source = store_source("remote", None, None, Endpoint(endpoint, timeout=timeout), graph or None)
+        source = store_source(store, None, None, Endpoint(endpoint, timeout=timeout), graph or None)
     else:
         check_engine(store)
         built, _ = _built(studies, out)

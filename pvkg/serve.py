@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, Literal, URIRef
+from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.term import Node
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -111,7 +111,6 @@ def valid_iri(iri: str) -> bool:
 
 @dataclass
 class Facts:
-    title: str | None
     studies: int
     findings: int
     concepts: int
@@ -320,12 +319,10 @@ class PvkgServer:
                 rows = (await self.select(f"{prefixes}SELECT (COUNT({distinct}?x) AS ?n) WHERE {{ {pattern} }}")).rows
                 counts[key] = int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
             about = (await self.select(
-                f"{prefixes}SELECT ?version ?license ?title WHERE {{ <{ONTOLOGY_IRI}> owl:versionInfo ?version "
-                f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:license ?license }} "
-                f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:title ?title FILTER(langMatches(lang(?title), \"en\")) }} }} "
-                f"ORDER BY ?version ?license ?title LIMIT 1")).rows
-            version, license_, title = (str(t) if t is not None else None for t in about[0]) if about else (None,) * 3
-            self._facts = Facts(title=title, version=version, license=license_, **counts)
+                f"{prefixes}SELECT ?version ?license WHERE {{ <{ONTOLOGY_IRI}> owl:versionInfo ?version "
+                f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:license ?license }} }} ORDER BY ?version ?license LIMIT 1")).rows
+            version, license_ = (str(t) if t is not None else None for t in about[0]) if about else (None, None)
+            self._facts = Facts(version=version, license=license_, **counts)
         return self._facts
 
     async def home(self, request: Request) -> Response:
@@ -366,8 +363,6 @@ class PvkgServer:
         async with self._downloads_lock:
             if not target.is_file():
                 def convert() -> None:
-                    from rdflib import Graph
-
                     write_atomic(target, writer(list(Graph().parse(built, format="turtle"))))
                 await asyncio.to_thread(convert)
         return target
@@ -402,8 +397,6 @@ class PvkgServer:
     async def _description(self, iri: str) -> list:
         """The resource's triples (and those of blank nodes it leads to); the whole ontology for its IRI."""
         if iri == str(ONTOLOGY_IRI):
-            from rdflib import Graph
-
             return list(Graph().parse(resources.ontology_file(), format="turtle"))
         outcome = await self.run(
             f"CONSTRUCT {{ <{iri}> ?p ?o . ?o ?p2 ?o2 }} WHERE {{ <{iri}> ?p ?o "

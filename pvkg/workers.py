@@ -90,6 +90,11 @@ def _answer(store: Store, text: str, max_rows: int | None) -> tuple[str, object]
         return "store", f"{type(e).__name__}: {e}"
     except Exception as e:  # noqa: BLE001 - the graph is fixed, so what the engine refuses is the query
         return "query", " ".join(str(e).split())[:500] or type(e).__name__
+    except BaseException as e:  # a panic inside the engine (pyo3's PanicException is a BaseException)
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        detail = " ".join(str(e).split())[:300]
+        return "engine", f"the SPARQL engine failed on this query ({type(e).__name__}: {detail})"
 
 
 def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
@@ -173,7 +178,9 @@ class QueryPool:
         self._waiting = 0
         self._replacing: set[asyncio.Task] = set()
         self._cache: OrderedDict[tuple[str, int | None], QueryOutcome | QueryFailure] = OrderedDict()
+        self._running: dict[tuple[str, int | None], asyncio.Future] = {}  # cached queries being answered
         self.replaced = 0  # workers killed (time limit) or lost (memory) and replaced: a count for tests
+        self.sent = 0  # queries sent to a worker: a count for tests
 
     def start(self) -> None:
         """Start the workers and wait until each has opened the store (raises QueryFailure if one cannot)."""
@@ -199,28 +206,42 @@ class QueryPool:
 
     async def execute(self, text: str, max_rows: int | None = -1, cache: bool = False) -> QueryOutcome:
         """The outcome of a query; max_rows -1 means the pool's limit, None none. With `cache`, a repeated
-        query is answered from memory (the graph does not change while the server runs)."""
+        query is answered from memory (the graph does not change while the server runs), and requests for a
+        query that is already running wait for that run instead of starting their own."""
         limit = self.max_rows if max_rows == -1 else max_rows
+        if not cache:
+            return await self._run(text, limit)
         key = (text, limit)
-        if cache and key in self._cache:
+        if key in self._cache:
             self._cache.move_to_end(key)
             found = self._cache[key]
-            if isinstance(found, QueryFailure):
-                raise QueryFailure(str(found), found.status)  # a new one: a re-raised one keeps growing its traceback
-            return found
-        try:
-            outcome: QueryOutcome | QueryFailure = await self._run(text, limit)
-        except QueryFailure as failure:
-            if failure.status not in DETERMINISTIC_FAILURES:
+        elif key in self._running:
+            found = await asyncio.shield(self._running[key])
+        else:
+            running = self._running[key] = asyncio.get_running_loop().create_future()
+            try:
+                found = await self._outcome_or_failure(text, limit)
+                if isinstance(found, QueryFailure) and found.status in DETERMINISTIC_FAILURES \
+                        or not isinstance(found, QueryFailure) and _size(found) <= CACHED_ROWS:
+                    self._cache[key] = found
+                    if len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
+                running.set_result(found)
+            except BaseException as e:  # cancelled: the waiting requests fail with it
+                running.set_exception(e)
+                running.exception()  # retrieved: asyncio would otherwise log it when no request waited
                 raise
-            outcome = failure.with_traceback(None)
-        if cache and (isinstance(outcome, QueryFailure) or _size(outcome) <= CACHED_ROWS):
-            self._cache[key] = outcome
-            if len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        if isinstance(outcome, QueryFailure):
-            raise QueryFailure(str(outcome), outcome.status)
-        return outcome
+            finally:
+                del self._running[key]
+        if isinstance(found, QueryFailure):
+            raise QueryFailure(str(found), found.status)  # a new one: a re-raised one keeps growing its traceback
+        return found
+
+    async def _outcome_or_failure(self, text: str, limit: int | None) -> QueryOutcome | QueryFailure:
+        try:
+            return await self._run(text, limit)
+        except QueryFailure as failure:
+            return failure.with_traceback(None)
 
     async def _run(self, text: str, limit: int | None) -> QueryOutcome:
         if self._waiting >= self.queue:
@@ -231,6 +252,7 @@ class QueryPool:
         finally:
             self._waiting -= 1
         loop = asyncio.get_running_loop()
+        self.sent += 1
         future = loop.run_in_executor(self._threads, worker.call, text, limit, self.timeout)
         try:
             status, value = await asyncio.shield(future)
@@ -279,6 +301,6 @@ def _size(outcome: QueryOutcome) -> int:
 def _outcome(status: str, value: object) -> QueryOutcome:
     if status == "ok":
         return value  # type: ignore[return-value]
-    statuses = {"limit": 422, "query": 400, "remote": 502, "memory": 503, "store": 500}
+    statuses = {"limit": 422, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}
     prefix = "the query cannot be run: " if status == "query" else ""
     raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500))

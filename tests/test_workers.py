@@ -4,6 +4,7 @@ Oxigraph store and over rdflib, with the limits small enough to reach."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -23,7 +24,8 @@ def built(seed_build, tmp_path_factory):
 
 
 def run(pool: QueryPool, work):
-    """Start the pool, await work(pool), stop the pool."""
+    """Start the pool, await work(pool), stop the pool: in a thread of its own, since Playwright's sync API
+    (tests/browser.py) keeps an event loop running in the main thread once a browser test has run."""
     async def main():
         await asyncio.to_thread(pool.start)
         try:
@@ -31,7 +33,8 @@ def run(pool: QueryPool, work):
         finally:
             pool.close()
 
-    return asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(lambda: asyncio.run(main())).result()
 
 
 def test_the_on_disk_store_is_made_once_per_version_of_the_file(built, tmp_path):
@@ -89,3 +92,15 @@ def test_a_store_that_cannot_be_opened_stops_the_start_in_one_line(tmp_path):
     with pytest.raises(QueryFailure) as failed:
         pool.start()
     assert failed.value.status == 500 and "could not open the store" in str(failed.value)
+
+
+def test_requests_for_a_query_already_running_wait_for_that_run(built, tmp_path):
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # about 0.3 s on the seed graph
+
+    async def work(pool):
+        answers = await asyncio.gather(*(pool.execute(slow, cache=True) for _ in range(8)))
+        return answers, pool.sent
+
+    answers, sent = run(QueryPool(source, workers=2), work)
+    assert sent == 1 and all(answer == answers[0] for answer in answers)
