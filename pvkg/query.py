@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import resources
@@ -185,6 +185,14 @@ class Answer:
     result: QueryResult
 
 
+def asking_study(query: CannedQuery) -> URIRef | None:
+    """The IRI of the study that asked the query's question; None when 'asked-by' is free text such as
+    "pvkg editors" (the editors' own questions) or missing."""
+    if query.asked_by is not None and SLUG_PATTERN.match(query.asked_by):
+        return work_iri(query.asked_by)
+    return None
+
+
 def answers(store: Store | Graph, lang: str | None = None,
             queries: dict[str, CannedQuery] | None = None) -> list[Answer]:
     """Every query tied to a research question, in its 'answer' order, run on the store."""
@@ -194,8 +202,7 @@ def answers(store: Store | Graph, lang: str | None = None,
     out = []
     for query in chosen:
         params = {"lang": lang} if lang and any(p.name == "lang" for p in query.parameters) else {}
-        # asked-by is a study id, or free text such as "pvkg editors" for the editors' own questions
-        is_study_id = query.asked_by is not None and SLUG_PATTERN.match(query.asked_by)
-        label = store.label(work_iri(query.asked_by)) if is_study_id else None
+        study = asking_study(query)
+        label = store.label(study) if study is not None else None
         out.append(Answer(query, label or str(query.asked_by), run_query(store, query, params)))
     return out

@@ -33,8 +33,8 @@ from starlette.staticfiles import StaticFiles
 from . import __version__, pages, resources
 from .errors import PvkgError, UsageError
 from .export import GRAPH_FORMATS, write_atomic
-from .namespaces import BASE, ONTOLOGY_IRI, PVKG, SLUG_PATTERN, work_iri
-from .query import CannedQuery, QueryResult, canned_text, check_columns, load_queries
+from .namespaces import BASE, ONTOLOGY_IRI, PVKG
+from .query import CannedQuery, QueryResult, asking_study, canned_text, check_columns, load_queries
 from .remote import Endpoint
 from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
 from .sparql import request_form, uses_service
@@ -298,9 +298,10 @@ class PvkgServer:
                          csv_path=f"/api/queries/{query.name}?{urllib.parse.urlencode({**values, 'format': 'csv'})}")
 
     async def _asked_by(self, query: CannedQuery) -> str:
-        if query.asked_by and SLUG_PATTERN.match(query.asked_by):
-            labels = await self._labels([str(work_iri(query.asked_by))])
-            return labels.of(str(work_iri(query.asked_by))) or query.asked_by
+        study = asking_study(query)
+        if study is not None:
+            labels = await self._labels([str(study)])
+            return labels.of(str(study)) or str(query.asked_by)
         return str(query.asked_by or "")
 
     def openapi(self, request: Request) -> Response:
@@ -316,8 +317,7 @@ class PvkgServer:
             for key, pattern in (("studies", "?x a pvkg:Study"), ("findings", "?x a pvkg:Finding"),
                                  ("concepts", "?x a skos:Concept"), ("triples", "?x ?p ?o")):
                 distinct = "" if key == "triples" else "DISTINCT "
-                rows = (await self.select(f"{prefixes}SELECT (COUNT({distinct}?x) AS ?n) WHERE {{ {pattern} }}")).rows
-                counts[key] = int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
+                counts[key] = await self._count(f"{prefixes}SELECT (COUNT({distinct}?x) AS ?n) WHERE {{ {pattern} }}")
             about = (await self.select(
                 f"{prefixes}SELECT ?version ?license WHERE {{ <{ONTOLOGY_IRI}> owl:versionInfo ?version "
                 f"OPTIONAL {{ <{ONTOLOGY_IRI}> dcterms:license ?license }} }} ORDER BY ?version ?license LIMIT 1")).rows
@@ -408,8 +408,9 @@ class PvkgServer:
         outcome = await self.run(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} UNION {{ ?s <{iri}> ?o }} }}")
         return isinstance(outcome, AskResult) and outcome.value
 
-    async def _uses_as_property(self, iri: str) -> int:
-        rows = (await self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{iri}> ?o }}")).rows
+    async def _count(self, text: str) -> int:
+        """The number a one-cell COUNT query answers."""
+        rows = (await self.select(text)).rows
         return int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
 
     async def _labels(self, iris: list[str]) -> pages.Labels:
@@ -431,7 +432,7 @@ class PvkgServer:
                 f"SELECT ?t ?kind ?definition WHERE {{ ?t a ?kind FILTER(STRSTARTS(STR(?t), \"{iri}#\")) "
                 f"OPTIONAL {{ ?t <{SKOS.definition}> ?definition FILTER(langMatches(lang(?definition), \"en\")) }} }} "
                 f"ORDER BY ?t ?kind")).rows
-        uses_as_property = await self._uses_as_property(iri)
+        uses_as_property = await self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{iri}> ?o }}")
         if not outgoing and not incoming and not terms and not uses_as_property:
             return self.error_page(404, f"There is no resource <{iri}> in this graph.")
         findings = (await self.select(

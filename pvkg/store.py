@@ -145,10 +145,10 @@ class OxigraphStore(Store):
         return cls(store)
 
     @classmethod
-    def on_disk(cls, path: Path, folder: Path) -> OxigraphStore:
-        """A read-only store of a built graph file, kept on disk under `folder` and loaded again only when
-        the file changes. Several processes can open it at once (the server's query workers do)."""
-        return cls(ox.Store.read_only(str(persistent_store(path, folder))))
+    def read_only(cls, folder: Path) -> OxigraphStore:
+        """An on-disk store (see persistent_store) opened read-only: several processes can open it at once
+        (the server's query workers do)."""
+        return cls(ox.Store.read_only(str(folder)))
 
     def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
         result = self.store.query(text)

@@ -60,9 +60,7 @@ class StoreSource:
 
     def open(self) -> Store:
         if self.engine == "oxigraph":
-            import pyoxigraph
-
-            return OxigraphStore(pyoxigraph.Store.read_only(str(self.path)))
+            return OxigraphStore.read_only(self.path)
         if self.engine == "rdflib":
             from rdflib import Graph
             from rdflib.plugins import sparql
