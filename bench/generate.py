@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEED_STUDIES = REPO / "studies"
 VOCABULARY = REPO / "vocabulary"
 MARKER = ".pvkg-bench-corpus"  # marks a folder this module made, so that it may be emptied and rewritten
-BASE_TRIPLES_FALLBACK = 2211  # ontology + vocabulary + seed studies, when pvkg itself cannot be imported
+BASE_TRIPLES_FALLBACK = 2267  # ontology + vocabulary + seed studies, when pvkg itself cannot be imported
 WRAP = 110  # folded scalars are wrapped at this column, as in the seed files
 
 

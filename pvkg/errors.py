@@ -47,6 +47,18 @@ class ValidationError(InputError):
     """The graph built from the input does not conform to the SHACL shapes."""
 
 
+class QualityError(PvkgError):
+    """The ontology or the data fails the quality checks (queries/qc/*-violation.rq); carries one
+    pvkg.quality.QualityProblem per row a check returned."""
+
+    def __init__(self, problems: list):
+        self.problems = sorted(problems, key=str)
+        super().__init__(f"{len(self.problems)} quality problem(s) in the ontology or the data")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
 class InconsistencyError(PvkgError):
     """The reasoner found the ontology and data inconsistent, or some classes unsatisfiable."""
 

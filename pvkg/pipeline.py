@@ -15,6 +15,7 @@ from . import resources
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
 from .export import turtle_bytes, write_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
+from .quality import load_checks, require_quality
 from .reason import ConsistencyReport, check_consistency
 from .studies import Corpus, read_corpus
 from .validate import ValidationCache, ValidationReport, validate_parts
@@ -33,6 +34,7 @@ class Build:
     validation: ValidationReport
     consistency: ConsistencyReport | None = None
     cache: ValidationCache | None = None
+    quality_checks: int = 0  # how many quality checks (queries/qc/) the graph passed
 
     @property
     def sources(self) -> SourceMap:
@@ -65,7 +67,8 @@ class Build:
                 "findings": len(self.corpus.findings), "concepts": len(self.corpus.concepts),
                 "concepts used": len(self.coverage[0]),
                 "concepts never used": len(self.coverage[1]),
-                "triples": len(self.triples), "violations": len(self.validation.problems)}
+                "triples": len(self.triples), "violations": len(self.validation.problems),
+                "quality checks passed": self.quality_checks}
 
 
 def validation_inputs() -> list[Path]:
@@ -75,8 +78,9 @@ def validation_inputs() -> list[Path]:
 
 
 def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None = None) -> Build:
-    """Read, convert, validate and (with `reason`) check the consistency of a corpus. Raises InputError or
-    ValidationError for bad input and InconsistencyError for an inconsistent graph; writes nothing. With
+    """Read, convert, validate, run the quality checks (queries/qc/) and (with `reason`) check the
+    consistency of a corpus. Raises InputError or ValidationError for bad input, QualityError for a failed
+    quality check and InconsistencyError for an inconsistent graph; writes nothing. With
     `cache_dir`, validation results of unchanged files are taken from there (see write_build)."""
     corpus = read_corpus(studies, resources.vocabulary_files())
     parts = corpus_to_parts(corpus)
@@ -86,6 +90,9 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     if not validation.conforms:
         raise ValidationError(validation.problems, files=corpus.files)
     result = Build(corpus, ontology, parts, validation, cache=cache)
+    checks = load_checks()
+    require_quality(result.graph, checks, sources=result.sources)
+    result.quality_checks = len(checks)
     if reason:
         result.consistency = require_consistent(result.graph)
     return result
@@ -115,7 +122,8 @@ def write_build(result: Build, out_dir: Path) -> Path:
 def input_files(studies: Path) -> list[Path]:
     """Every file a build reads: what decides whether a built graph is out of date."""
     return [resources.ontology_file(), resources.ontology_catalog(), *resources.data_dir("ontology").glob("imports/*"),
-            *resources.shapes_files(), *resources.vocabulary_files(), *sorted(studies.rglob("*.y*ml"))]
+            *resources.shapes_files(), *sorted(resources.data_dir("queries").glob("qc/*.rq")),
+            *resources.vocabulary_files(), *sorted(studies.rglob("*.y*ml"))]
 
 
 def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
