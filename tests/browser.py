@@ -1,8 +1,7 @@
 """Headless Chromium for tests, driven by Playwright's sync API, kept off the network.
 
-A test module uses it by importing the fixtures:
-
-    from browser import browser, page, screenshot  # noqa: F401  (pytest fixtures)
+conftest.py imports the fixtures, so that every test module shares one browser per session (a second
+session-scoped copy imported by another module would start a second Playwright inside the first's loop):
 
   - `browser` (session): Debian's Chromium (/usr/bin/chromium), launched once by Playwright with the flags below,
     and closed at the end of the session.

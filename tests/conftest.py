@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from browser import browser, page  # noqa: F401  (fixtures: defined here once, so one browser per session)
 from typer.testing import CliRunner
 
 from pvkg import pipeline, resources

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from browser import browser, is_loopback_url, page, screenshot  # noqa: F401  (pytest fixtures)
+from browser import is_loopback_url, screenshot
 from servers import pvkg_server  # noqa: F401  (pytest fixtures)
 
 from pvkg.query import load_queries, run_query
