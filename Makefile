@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench release clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(VENV)/.installed-test
 ## bench: the benchmarks at 10k, 100k and 1M triples; writes bench/results.md and bench/results.json
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+## release: build, validate and check the graph, then write the release into dist/: every export format,
+##          nanopublications, VoID/DCAT, ontology docs, evidence report, and this version's CHANGELOG entry
+release: $(VENV)/.installed
+	$(BIN)/pvkg release --studies studies --out dist
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache

@@ -33,7 +33,7 @@ from .generate import generate
 
 BENCH = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-STAGES = ["build", "rebuild", "hermit", "queries-oxigraph", "queries-rdflib", "turtle-rdflib",
+STAGES = ["build", "rebuild", "hermit", "queries-oxigraph", "queries-rdflib", "turtle-rdflib", "export",
           "publish-oxigraph", "publish-virtuoso", "serve"]
 
 
@@ -70,6 +70,17 @@ def run_stage(stage: str, corpus: Path, work: Path, timeout: float) -> dict:
         result["error"] = (errors or ["failed"])[-1]
     result.update(wall=wall, peak_mib=usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
     return result
+
+
+EXPORT_FORMATS_SHOWN = ("turtle", "nt", "jsonld", "rdfxml", "trig", "nanopub")
+
+
+def _seconds(values: dict, key: str, baseline: float | None = None) -> str:
+    """A time, with the ratio to pvkg's own writer when given; '-' when the stage did not get there."""
+    if key not in values:
+        return "stopped" if "timeout" in values else "-"
+    text = f"{values[key]:.2f}"
+    return f"{text} ({values[key] / baseline:.0f}x)" if baseline else text
 
 
 def markdown(results: dict) -> str:
@@ -118,6 +129,19 @@ def markdown(results: dict) -> str:
         b, t = stages.get("build", {}), stages.get("turtle-rdflib", {})
         if "turtle" in b and "turtle" in t:
             lines.append(f"| {size} | {b['turtle']:.1f} | {t['turtle']:.1f} | {t['turtle'] / b['turtle']:.1f}x |")
+    lines += ["", "## Exports of the whole graph (`pvkg export`): pvkg's writers, and rdflib's as the baseline", "",
+              "Seconds to write the graph from memory (reading the built Turtle first takes the parse column). "
+              "nanopub writes every finding's nanopublication.", "",
+              "| size | parse | " + " | ".join(EXPORT_FORMATS_SHOWN) + " | VoID | rdflib nt | rdflib jsonld | "
+              "rdflib rdfxml | peak MiB |", "|---|" + "---:|" * (len(EXPORT_FORMATS_SHOWN) + 6)]
+    for size, stages in results["sizes"].items():
+        e = stages.get("export", {})
+        if "parse" not in e:
+            continue
+        cells = [f"{e['parse']:.2f}", *(_seconds(e, f"export:{f}") for f in EXPORT_FORMATS_SHOWN),
+                 _seconds(e, "export:void"), *(_seconds(e, f"rdflib:{f}", e.get(f"export:{f}"))
+                                               for f in ("nt", "jsonld", "rdfxml")), f"{e['peak_mib']:,.0f}"]
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
     lines += ["", "## Publishing to a SPARQL server (into a staging graph, then MOVE and a count check)", "",
               "| size | server | how | seconds | peak MiB (the larger of pvkg and the server) | triples there |",
               "|---|---|---|---:|---:|---:|"]

@@ -200,7 +200,34 @@ def serve(corpus: Path, work: Path) -> dict:
         stop()
 
 
-STAGES = {"build": build, "rebuild": rebuild, "hermit": hermit, "queries-rdflib": queries_rdflib,
+EXPORT_FORMATS = ("turtle", "nt", "jsonld", "rdfxml", "trig", "nanopub")
+RDFLIB_FORMATS = {"nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}  # the baseline of each of pvkg's writers
+
+
+def export(corpus: Path, work: Path) -> dict:
+    """`pvkg export` of the whole built graph in every format, the VoID description, the ontology docs and
+    the evidence report; then rdflib's serialisers for N-Triples, JSON-LD and RDF/XML as the baseline.
+    Each result is printed as it comes, so a stage stopped by its time limit keeps what it finished."""
+    from pvkg.describe import dataset_description, description_bytes
+    from pvkg.pipeline import GRAPH_FILE, load_built
+    from pvkg.release import GraphParts, export_bytes
+
+    path = work / GRAPH_FILE
+    parts, parse_s = _timed(GraphParts.from_file, path)
+    _emit({"parse": parse_s, "triples": len(parts.ontology) + len(parts.data)})
+    for fmt in EXPORT_FORMATS:
+        data, seconds = _timed(export_bytes, parts, "data" if fmt == "nanopub" else "all", fmt)
+        _emit({f"export:{fmt}": seconds, f"bytes:{fmt}": len(data)})
+    _, seconds = _timed(lambda: description_bytes(dataset_description(parts.of("all"), [path])))
+    _emit({"export:void": seconds})
+    graph, _ = _timed(load_built, path)
+    for fmt, name in RDFLIB_FORMATS.items():
+        _, seconds = _timed(graph.serialize, None, name)
+        _emit({f"rdflib:{fmt}": seconds})
+    return {}
+
+
+STAGES = {"build": build, "export": export, "rebuild": rebuild, "hermit": hermit, "queries-rdflib": queries_rdflib,
           "queries-oxigraph": queries_oxigraph, "turtle-rdflib": turtle_rdflib,
           "publish-oxigraph": publish_oxigraph, "publish-virtuoso": publish_virtuoso, "serve": serve}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 
 from . import __version__, pipeline, resources
 from .errors import InputError, PvkgError, UsageError
+from .export import write_atomic
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
 from .query import answers, bind_parameters, get_query, load_queries, run_query
@@ -306,6 +308,97 @@ def serve(
     typer.echo(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
                f"Ctrl-C stops)", err=True)
     run(app, host, port)
+
+
+DistOption = Annotated[Path, typer.Option("--dist", help="Folder of the built graph (built there if missing or "
+                                          "stale).")]
+
+
+@app.command()
+@reports_errors
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="turtle, nt, jsonld, rdfxml, trig, or nanopub (every finding "
+                                     "as a nanopublication, in TriG).")] = "turtle",
+    what: Annotated[str, typer.Option("--what", help="all, ontology (with its imports) or data.")] = "all",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).",
+                                             show_default=False)] = None,
+    created: Annotated[str | None, typer.Option("--created", help="Creation time for nanopublications' "
+                                                "publication info, e.g. 2026-11-24T00:00:00Z (default: none, so "
+                                                "that the output depends on the graph only).",
+                                                show_default=False)] = None,
+    studies: StudiesOption = None,
+    dist: DistOption = Path("dist"),
+) -> None:
+    """Write the built graph, its ontology or its data in one RDF format; the same graph always gives the
+    same bytes."""
+    from .release import GraphParts, check_export, export_bytes
+
+    check_export(what, fmt)
+    path, result = _built(studies, dist)
+    parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
+    data = export_bytes(parts, what, fmt, created)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomic(out, data)
+        typer.echo(f"Wrote {out} ({len(data):,} bytes)", err=True)
+
+
+@app.command()
+@reports_errors
+def docs(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the HTML documentation into.")] = Path(
+        "dist/docs"),
+    studies: StudiesOption = None,
+    dist: DistOption = Path("dist"),
+) -> None:
+    """Write HTML documentation of the ontology and its concept schemes (classes, properties, definitions,
+    labels in every language, domains and ranges, concept hierarchies)."""
+    from .docs import write_docs
+
+    path, result = _built(studies, dist)
+    files = write_docs(result.graph if result is not None else pipeline.load_built(path), out)
+    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+
+
+@app.command()
+@reports_errors
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")] = Path("dist/report"),
+    lang: LangOption = None,
+    studies: StudiesOption = None,
+    dist: DistOption = Path("dist"),
+) -> None:
+    """Write the evidence report: a static HTML page with figures of what the studies found (values and the
+    characteristics behind them, drivers and barriers, studies by country and method)."""
+    from .report import write_report
+
+    path, result = _built(studies, dist)
+    store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
+    files = write_report(store, out, lang or "en")
+    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+
+
+@app.command()
+@reports_errors
+def release(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the release into.")] = Path("dist"),
+    changelog: Annotated[Path, typer.Option("--changelog", help="The changelog, which must have an entry for this "
+                                            "version.")] = Path("CHANGELOG.md"),
+    studies: StudiesOption = None,
+) -> None:
+    """Build, validate and check the graph, then write a release into OUT: the graph in every format (all,
+    ontology, data), the findings as nanopublications, VoID/DCAT, the JSON-LD context, the ontology
+    documentation, the evidence report and this version's CHANGELOG entry."""
+    from .release import changelog_entry, write_release
+
+    changelog_entry(changelog)  # a missing entry is reported before the build, not after
+    result = pipeline.build_graph([studies or resources.default_studies_dir()], cache_dir=out / pipeline.CACHE_DIR)
+    files = write_release(result, out, changelog)
+    typer.echo(f"Released pvkg {__version__} into {out}: {len(files)} files")
+    _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
+                  if f.parent == out})
 
 
 @app.command()

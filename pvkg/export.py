@@ -10,6 +10,7 @@ that touch blank nodes), so no label depends on the process that parsed them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -17,11 +18,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
+from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
+from . import resources
+from .errors import PvkgError
 from .load import PREFIXES
+from .namespaces import BASE, PVKG
 
 Triple = tuple[Node, Node, Node]
 # Local names written as prefix:name; anything else (a '/', a leading digit...) is written as <IRI>
@@ -81,7 +86,22 @@ class TurtleWriter:
             return f"{body}^^{self.iri(datatype)}"
         return body
 
+    def header(self) -> str:
+        return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in self.declared.items())
+
     def serialize(self, triples: Iterable[Triple]) -> bytes:
+        return (self.header() + "\n" + self.body(triples)).encode("utf-8")
+
+    def serialize_graphs(self, graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> bytes:
+        """TriG: each named graph as `<name> { ... }`, in the order given. Blocks are not indented inside
+        the braces, so that a multi-line literal keeps its text."""
+        parts = [self.header()]
+        for name, triples in graphs:
+            parts.append(f"{self.iri(name)} {{\n{self.body(triples)}}}\n")
+        return "\n".join(parts).encode("utf-8")
+
+    def body(self, triples: Iterable[Triple]) -> str:
+        """The subject blocks of the triples, sorted, each ending in ` .`."""
         triples = _canonical_blank_nodes(list(triples))
         by_subject: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
         uses: dict[BNode, int] = defaultdict(int)
@@ -103,8 +123,7 @@ class TurtleWriter:
                 head = self.term(subject)
             blocks.append(f"{head} {self.predicates(subject, INDENT)} .")
         blocks.sort(key=lambda b: (b.startswith("[]"), b))
-        header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in self.declared.items())
-        return (header + "\n" + "\n\n".join(blocks) + "\n").encode("utf-8")
+        return "".join(b + "\n\n" for b in blocks[:-1]) + (blocks[-1] + "\n" if blocks else "")
 
     @staticmethod
     def _reachable(by_subject: dict[Node, dict[Node, set[Node]]], inline: set[BNode]) -> set[BNode]:
@@ -172,33 +191,287 @@ def nt_term(term: Node) -> str:
     return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
 
 
+def _canonical(triples: Iterable[Triple]) -> list[Triple]:
+    return _canonical_blank_nodes(list(triples))
+
+
 def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     """Turtle grouped by subject, subjects, predicates and objects sorted, pvkg's prefixes declared."""
-    return TurtleWriter({p: str(ns) for p, ns in PREFIXES.items()}).serialize(triples)
+    return TurtleWriter(_prefix_map()).serialize(triples)
+
+
+def trig_bytes(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> bytes:
+    """TriG: each (name, triples) pair as a named graph, written as turtle_bytes writes a graph."""
+    return TurtleWriter(_prefix_map()).serialize_graphs(graphs)
 
 
 def ntriples_bytes(triples: Iterable[Triple]) -> bytes:
-    """N-Triples, one line per triple, lines sorted."""
-    lines = sorted(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in triples)
+    """N-Triples, one line per triple, lines sorted, blank nodes labelled from their content."""
+    lines = sorted(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in _canonical(triples))
     return "".join(lines).encode("utf-8")
 
 
-def jsonld_bytes(triples: Iterable[Triple]) -> bytes:
-    """JSON-LD compacted with pvkg's prefixes as its (inline) context, so that it needs no network."""
-    graph = Graph()
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace)
-    for triple in triples:
-        graph.add(triple)
-    context = {prefix: str(namespace) for prefix, namespace in sorted(PREFIXES.items())}
-    return graph.serialize(format="json-ld", context=context, sort_keys=True, indent=2).encode("utf-8")
+def _prefix_map() -> dict[str, str]:
+    return {p: str(ns) for p, ns in PREFIXES.items()}
 
 
-GRAPH_FORMATS = {  # name: (media type, writer)
-    "turtle": ("text/turtle", turtle_bytes),
-    "nt": ("application/n-triples", ntriples_bytes),
-    "jsonld": ("application/ld+json", jsonld_bytes),
+# ------------------------------------------------------------------------------------------------------
+# RDF/XML
+# ------------------------------------------------------------------------------------------------------
+
+_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# XML 1.0 cannot carry these characters at all, not even as character references
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_escape(text: str, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if attribute:  # an XML parser would turn these into spaces in an attribute value
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return text
+
+
+class RdfXmlWriter:
+    """Plain RDF/XML: one rdf:Description per subject, sorted; one property element per triple, sorted.
+    Blank nodes are rdf:nodeID with their content-derived label."""
+
+    def __init__(self, prefixes: dict[str, str]):
+        self.prefixes = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self.used: dict[str, str] = {"rdf": str(RDF)}
+
+    def qname(self, predicate: URIRef) -> str:
+        text = str(predicate)
+        for ns, prefix in self.prefixes:
+            if text.startswith(ns) and _NCNAME.match(text[len(ns):]):
+                self.used[prefix] = ns
+                return f"{prefix}:{text[len(ns):]}"
+        # a namespace of its own, named from the IRI so that the same input gives the same name
+        match = re.search(r"[A-Za-z_][A-Za-z0-9_.-]*$", text)
+        if match is None:
+            raise PvkgError(f"RDF/XML cannot write the predicate <{text}>: its IRI does not end in an XML "
+                            "name; export to Turtle or N-Triples instead")
+        ns = text[:match.start()]
+        prefix = next((p for p, n in self.used.items() if n == ns), None)
+        if prefix is None:
+            prefix = f"ns{len([p for p in self.used if p.startswith('ns') and p[2:].isdigit()]) + 1}"
+            self.used[prefix] = ns
+        return f"{prefix}:{match.group(0)}"
+
+    @staticmethod
+    def node(term: Node, about: bool) -> str:
+        if isinstance(term, BNode):
+            return f'rdf:nodeID="b{term}"'
+        return f'rdf:{"about" if about else "resource"}="{_xml_escape(str(term), attribute=True)}"'
+
+    def element(self, predicate: URIRef, value: Node) -> str:
+        name = self.qname(predicate)
+        if not isinstance(value, Literal):
+            return f"<{name} {self.node(value, about=False)}/>"
+        text = str(value)
+        if _NOT_XML.search(text):
+            raise PvkgError(f"RDF/XML cannot carry a control character in the literal {text[:60]!r}; export "
+                            "to Turtle or N-Triples instead")
+        if value.language:
+            attribute = f' xml:lang="{value.language}"'
+        elif value.datatype is not None:
+            attribute = f' rdf:datatype="{_xml_escape(str(value.datatype), attribute=True)}"'
+        else:
+            attribute = ""
+        return f"<{name}{attribute}>{_xml_escape(text)}</{name}>"
+
+    def serialize(self, triples: Iterable[Triple]) -> bytes:
+        by_subject: dict[Node, list[str]] = defaultdict(list)
+        for s, p, o in _canonical(triples):
+            by_subject[s].append(self.element(p, o))
+        blocks = sorted(
+            (self.node(s, about=True), f"  <rdf:Description {self.node(s, about=True)}>\n"
+             + "".join(f"    {e}\n" for e in sorted(elements)) + "  </rdf:Description>\n")
+            for s, elements in by_subject.items())
+        namespaces = "".join(f'\n    xmlns:{p}="{_xml_escape(ns, attribute=True)}"'
+                             for p, ns in sorted(self.used.items()))
+        return ('<?xml version="1.0" encoding="utf-8"?>\n'
+                f"<rdf:RDF{namespaces}>\n" + "".join(b for _, b in blocks) + "</rdf:RDF>\n").encode("utf-8")
+
+
+def rdfxml_bytes(triples: Iterable[Triple]) -> bytes:
+    return RdfXmlWriter(_prefix_map()).serialize(triples)
+
+
+# ------------------------------------------------------------------------------------------------------
+# JSON-LD, with pvkg's context (ontology/context.jsonld)
+# ------------------------------------------------------------------------------------------------------
+
+CONTEXT_IRI = BASE + "context.jsonld"
+# Text in a natural language: written as language maps ("label": {"en": "...", "fa": "..."})
+LANGUAGE_TEXT = {RDFS.label, RDFS.comment, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition,
+                 SKOS.scopeNote, SKOS.editorialNote, SKOS.note, SKOS.example, DCTERMS.title,
+                 DCTERMS.description}
+# Annotation and built-in properties whose values are resources, not text
+RESOURCE_VALUED = {
+    DCTERMS.creator, DCTERMS.source, DCTERMS.isPartOf, DCTERMS.license, DCTERMS.spatial, RDFS.isDefinedBy,
+    RDFS.seeAlso, RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.imports, OWL.versionIRI,
+    OWL.inverseOf, OWL.equivalentClass, OWL.equivalentProperty, OWL.disjointWith, OWL.onProperty,
+    OWL.onClass, OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue, OWL.unionOf, OWL.intersectionOf,
+    OWL.oneOf, OWL.members, OWL.distinctMembers, OWL.complementOf, RDF.first, RDF.rest,
+    URIRef("http://xmlns.com/foaf/0.1/page")}
+_PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+
+def jsonld_context(ontology: Graph) -> dict:
+    """pvkg's JSON-LD context, made from the ontology (with its imports): the prefixes, and a short key
+    for every property the ontology declares or builds on, so that the JSON reads like plain JSON.
+    ontology/context.jsonld is this, written out (a test keeps the two the same)."""
+    prefixes = _prefix_map()
+    compact = _Compactor(prefixes)
+    properties = {p for kind in _PROPERTY_TYPES for p in ontology.subjects(RDF.type, kind)
+                  if isinstance(p, URIRef)} | LANGUAGE_TEXT | RESOURCE_VALUED
+    # pvkg's own properties take the plain local names; another property whose name is taken is prefixed
+    ordered = sorted(properties, key=lambda p: (not str(p).startswith(str(PVKG._NS)), compact(p)))
+    terms: dict[str, dict] = {}
+    for prop in ordered:
+        name = compact(prop)
+        local = name.partition(":")[2] if ":" in name and not name.startswith("http") else None
+        if local is None or not _NCNAME.match(local):
+            continue
+        key = local if local not in terms and local not in prefixes else name.replace(":", "_")
+        definition: dict[str, str] = {"@id": name}
+        ranges = set(ontology.objects(prop, RDFS.range))
+        if prop in LANGUAGE_TEXT or RDF.langString in ranges:
+            definition["@container"] = "@language"
+        elif prop in RESOURCE_VALUED or (prop, RDF.type, OWL.ObjectProperty) in ontology:
+            definition["@type"] = "@id"
+        elif (prop, RDF.type, OWL.DatatypeProperty) in ontology and len(ranges) == 1:
+            datatype = next(iter(ranges))
+            if str(datatype).startswith(str(XSD)) and datatype != XSD.string:
+                definition["@type"] = compact(datatype)
+        terms[key] = definition
+    return {"@context": {"@version": 1.1, **dict(sorted(prefixes.items())), **dict(sorted(terms.items()))}}
+
+
+class _Compactor:
+    """IRI -> prefix:suffix with the longest matching namespace, or the IRI itself."""
+
+    def __init__(self, prefixes: dict[str, str]):
+        self.prefixes = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self._done: dict[str, str] = {}
+
+    def __call__(self, iri) -> str:
+        text = str(iri)
+        name = self._done.get(text)
+        if name is None:
+            name = text
+            for ns, prefix in self.prefixes:
+                suffix = text[len(ns):]
+                if text.startswith(ns) and suffix and not suffix.startswith("//"):
+                    name = f"{prefix}:{suffix}"
+                    break
+            self._done[text] = name
+        return name
+
+
+class JsonLdWriter:
+    """Flattened JSON-LD against pvkg's context: one node object per subject, sorted by @id, keys sorted,
+    several values sorted. A value that its property's term cannot carry (a plain string under a
+    language map, say) is written under the property's prefixed name as a full value object, so that
+    nothing is lost or changed in meaning."""
+
+    def __init__(self, context: dict):
+        definitions = context["@context"]
+        prefixes = {k: v for k, v in definitions.items() if isinstance(v, str) and v.endswith(("/", "#"))}
+        self.compact = _Compactor(prefixes)
+        expand = {f"{p}:": ns for p, ns in prefixes.items()}
+        self.terms: dict[str, tuple[str, dict]] = {}
+        for key, definition in definitions.items():
+            if isinstance(definition, dict):
+                prefix, _, local = definition["@id"].partition(":")
+                self.terms[expand[prefix + ":"] + local] = (key, definition)
+
+    def reference(self, term: Node) -> str:
+        return f"_:b{term}" if isinstance(term, BNode) else self.compact(term)
+
+    def value_object(self, term: Node) -> dict:
+        if not isinstance(term, Literal):
+            return {"@id": self.reference(term)}
+        if term.language:
+            return {"@value": str(term), "@language": term.language}
+        if term.datatype is not None:
+            return {"@value": str(term), "@type": self.compact(term.datatype)}
+        return {"@value": str(term)}
+
+    def node(self, subject: Node, properties: dict[Node, list[Node]]) -> dict:
+        node: dict[str, object] = {"@id": self.reference(subject)}
+        members: dict[str, list] = defaultdict(list)
+        languages: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for predicate, values in properties.items():
+            if predicate == RDF.type and all(isinstance(v, URIRef) for v in values):
+                members["@type"] = [self.compact(v) for v in values]
+                continue
+            key, definition = self.terms.get(str(predicate), (None, {}))
+            fallback = self.compact(predicate)
+            for value in values:
+                kind = definition.get("@type")
+                if key is None:
+                    members[fallback].append(self.value_object(value))
+                elif definition.get("@container") == "@language":
+                    if isinstance(value, Literal) and value.language:
+                        languages[key][value.language].append(str(value))
+                    elif isinstance(value, Literal) and value.datatype is None:
+                        languages[key]["@none"].append(str(value))
+                    else:
+                        members[fallback].append(self.value_object(value))
+                elif kind == "@id":
+                    if isinstance(value, Literal):
+                        members[fallback].append(self.value_object(value))
+                    else:
+                        members[key].append(self.reference(value))
+                elif kind is not None:
+                    if isinstance(value, Literal) and value.datatype is not None and not value.language \
+                            and self.compact(value.datatype) == kind:
+                        members[key].append(str(value))
+                    else:
+                        members[fallback].append(self.value_object(value))
+                elif isinstance(value, Literal) and value.datatype is None and not value.language:
+                    members[key].append(str(value))
+                else:
+                    members[key].append(self.value_object(value))
+        for key, values in members.items():
+            node[key] = _one_or_sorted(values)
+        for key, by_language in languages.items():
+            node[key] = {lang: _one_or_sorted(texts) for lang, texts in by_language.items()}
+        return node
+
+    def serialize(self, triples: Iterable[Triple], context_url: str) -> bytes:
+        by_subject: dict[Node, dict[Node, list[Node]]] = defaultdict(lambda: defaultdict(list))
+        for s, p, o in _canonical(triples):
+            by_subject[s][p].append(o)
+        nodes = sorted((self.node(s, props) for s, props in by_subject.items()), key=lambda n: n["@id"])
+        document = {"@context": context_url, "@graph": nodes}
+        return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _one_or_sorted(values: list) -> object:
+    if len(values) == 1:
+        return values[0]
+    return sorted(values, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+
+
+def shipped_context() -> dict:
+    return json.loads(resources.context_file().read_text(encoding="utf-8"))
+
+
+def jsonld_bytes(triples: Iterable[Triple], context_url: str = CONTEXT_IRI) -> bytes:
+    """JSON-LD that refers to pvkg's context by `context_url` (by default its w3id IRI; a JSON-LD reader
+    maps that to the local file, see README) and reads like plain JSON."""
+    return JsonLdWriter(shipped_context()).serialize(triples, context_url)
+
+
+GRAPH_FORMATS = {  # name: (media type, writer of one graph, name people know it by)
+    "turtle": ("text/turtle", turtle_bytes, "Turtle"),
+    "nt": ("application/n-triples", ntriples_bytes, "N-Triples"),
+    "jsonld": ("application/ld+json", jsonld_bytes, "JSON-LD"),
+    "rdfxml": ("application/rdf+xml", rdfxml_bytes, "RDF/XML"),
 }
+EXTENSIONS = {"turtle": "ttl", "nt": "nt", "jsonld": "jsonld", "rdfxml": "rdf", "trig": "trig"}
 
 
 def _umask() -> int:

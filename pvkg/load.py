@@ -15,7 +15,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL
 from rdflib.term import Node
 
-from . import resources
+from . import __version__, resources
 from .errors import PvkgError
 from .namespaces import (
     BIBO,
@@ -27,6 +27,7 @@ from .namespaces import (
     EU_COUNTRY_SCHEME,
     FINDING_KINDS,
     LEVELS,
+    ONTOLOGY_IRI,
     PROV,
     PVKG,
     VANN,
@@ -82,6 +83,15 @@ def load_ontology(path: Path | None = None, catalog: Path | None = None) -> Grap
                                 "catalog (pvkg never fetches imports from the network)")
             graph.parse(local, format="turtle")
             done.add(iri)
+    return stamp_version(graph)
+
+
+def stamp_version(graph: Graph, version: str = __version__) -> Graph:
+    """Give the ontology pvkg's version (pyproject.toml's, through the installed metadata) as
+    owl:versionInfo and in owl:versionIRI, whatever the file says (a test keeps the file in step)."""
+    if "unknown" not in version:
+        graph.set((ONTOLOGY_IRI, OWL.versionInfo, Literal(version)))
+        graph.set((ONTOLOGY_IRI, OWL.versionIRI, URIRef(f"{ONTOLOGY_IRI}/{version}")))
     return graph
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import resources
+from .describe import write_description
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
 from .export import turtle_bytes, write_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
@@ -111,9 +112,11 @@ def require_consistent(graph: Graph) -> ConsistencyReport:
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
-    """Write the graph, then the validation cache the next build will start from."""
+    """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
+    from."""
     target = out_dir / GRAPH_FILE
     write_atomic(target, turtle_bytes(result.triples))
+    write_description(result.triples, out_dir, [target])
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
     return target
@@ -121,7 +124,8 @@ def write_build(result: Build, out_dir: Path) -> Path:
 
 def input_files(studies: Path) -> list[Path]:
     """Every file a build reads: what decides whether a built graph is out of date."""
-    return [resources.ontology_file(), resources.ontology_catalog(), *resources.data_dir("ontology").glob("imports/*"),
+    return [resources.ontology_file(), resources.ontology_catalog(), resources.data_dir("ontology") / "dataset.ttl",
+            *resources.data_dir("ontology").glob("imports/*"),
             *resources.shapes_files(), *sorted(resources.data_dir("queries").glob("qc/*.rq")),
             *resources.vocabulary_files(), *sorted(studies.rglob("*.y*ml"))]
 

@@ -39,3 +39,8 @@ def default_studies_dir() -> Path:
     """`studies/` of the working directory when there is one, else the seed studies shipped with pvkg."""
     here = Path("studies")
     return here if here.is_dir() else data_dir("studies")
+
+
+def context_file() -> Path:
+    """pvkg's JSON-LD context, the file that https://w3id.org/pvkg/context.jsonld names."""
+    return data_dir("ontology") / "context.jsonld"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import socket
 import urllib.parse
 from collections import defaultdict
@@ -31,8 +32,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import __version__, pages, resources
+from .describe import DESCRIPTION_FILE
 from .errors import PvkgError, UsageError
-from .export import GRAPH_FORMATS, write_atomic
+from .export import GRAPH_FORMATS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .query import CannedQuery, QueryResult, asking_study, canned_text, check_columns, load_queries
 from .remote import Endpoint
@@ -50,7 +52,8 @@ FORMAT_NAMES = {
     "ttl": ("text/turtle",), "nt": ("application/n-triples",), "jsonld": ("application/ld+json",),
     "html": ("text/html",),
 }
-GRAPH_MEDIA_TYPES = {media_type: writer for media_type, writer in GRAPH_FORMATS.values()}
+GRAPH_MEDIA_TYPES = {media_type: writer for media_type, writer, _ in GRAPH_FORMATS.values()}
+DOWNLOADS = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld", "rdf": "rdfxml"}  # file extension: format
 READ_METHODS = ["GET", "HEAD", "POST", "OPTIONS"]
 EDITOR_QUERY = """PREFIX pvkg: <https://w3id.org/pvkg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -225,8 +228,26 @@ class PvkgServer:
             body = ASK_MEDIA_TYPES[media_type](outcome.value)
         else:
             media_type = negotiate(request, list(GRAPH_MEDIA_TYPES))
-            body = await asyncio.to_thread(GRAPH_MEDIA_TYPES[media_type], outcome.triples)
+            body = await asyncio.to_thread(self._graph_bytes, request, media_type, outcome.triples)
         return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
+
+    @staticmethod
+    def _graph_bytes(request: Request, media_type: str, triples) -> bytes:
+        """Triples in a graph format; JSON-LD names this server's copy of pvkg's context, so that a client
+        can expand it without reaching w3id.org."""
+        if media_type == "application/ld+json":
+            return jsonld_bytes(triples, context_url=str(request.url_for("context")))
+        return GRAPH_MEDIA_TYPES[media_type](triples)
+
+    async def context(self, request: Request) -> Response:
+        return FileResponse(resources.context_file(), media_type="application/ld+json")
+
+    async def dataset_description(self, request: Request) -> Response:
+        """VoID's well-known place for the dataset's description, as the build wrote it."""
+        path = self.built.parent / DESCRIPTION_FILE if self.built is not None else None
+        if path is None or not path.is_file():
+            return PlainTextResponse("no dataset description here\n", status_code=404)
+        return FileResponse(path, media_type="text/turtle; charset=utf-8")
 
     async def refuse_write(self, request: Request) -> Response:
         return PlainTextResponse("this endpoint is read-only: Graph Store writes are refused\n", status_code=405,
@@ -334,9 +355,8 @@ class PvkgServer:
         others = [q for q in self.queries.values() if not q.question]
         described = [{"name": q.name, "title": q.title, "question": q.question, "asked_by": await self._asked_by(q)}
                      for q in questions]
-        downloads = [{"path": f"/download/pvkg.{ext}", "label": label}
-                     for ext, label in (("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"))
-                     ] if self.built is not None else []
+        downloads = [{"path": f"/download/pvkg.{ext}", "label": GRAPH_FORMATS[name][2]}
+                     for ext, name in DOWNLOADS.items()] if self.built is not None else []
         return self.page("home.html", title="pvkg", facts=facts, questions=described, others=others,
                          downloads=downloads)
 
@@ -346,24 +366,26 @@ class PvkgServer:
 
     async def download(self, request: Request) -> Response:
         extension = request.path_params["extension"]
-        formats = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld"}
-        if self.built is None or extension not in formats:
+        if self.built is None or extension not in DOWNLOADS:
             return self.error_page(404, "No such download here.")
-        media_type, writer = GRAPH_FORMATS[formats[extension]]
+        media_type = GRAPH_FORMATS[DOWNLOADS[extension]][0]
         if extension == "ttl":
             path = self.built
         else:
-            path = await self._converted(self.built, extension, writer)
+            path = await self._converted(request, self.built, extension, media_type)
         return FileResponse(path, media_type=_text_type(media_type), filename=f"pvkg.{extension}")
 
-    async def _converted(self, built: Path, extension: str, writer) -> Path:
-        """The built graph in another format, written once beside the server's cache."""
+    async def _converted(self, request: Request, built: Path, extension: str, media_type: str) -> Path:
+        """The built graph in another format, written once beside the server's cache (once per context
+        address for JSON-LD, which names it)."""
         assert self.cache_dir is not None
-        target = self.cache_dir / "downloads" / f"{built.stat().st_mtime_ns}.{extension}"
+        context = hashlib.sha256(str(request.url_for("context")).encode()).hexdigest()[:12]
+        target = self.cache_dir / "downloads" / f"{built.stat().st_mtime_ns}-{context}.{extension}"
         async with self._downloads_lock:
             if not target.is_file():
                 def convert() -> None:
-                    write_atomic(target, writer(list(Graph().parse(built, format="turtle"))))
+                    triples = list(Graph().parse(built, format="turtle"))
+                    write_atomic(target, self._graph_bytes(request, media_type, triples))
                 await asyncio.to_thread(convert)
         return target
 
@@ -388,7 +410,7 @@ class PvkgServer:
                 triples = await self._description(iri)
                 if not triples and not await self._occurs(iri):
                     return PlainTextResponse(f"no resource <{iri}> in this graph\n", status_code=404)
-                body = GRAPH_MEDIA_TYPES[media_type](triples)
+                body = self._graph_bytes(request, media_type, triples)
                 return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
             return await self._resource_page(iri)
         except QueryFailure as e:
@@ -551,6 +573,8 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
         Route("/queries/{name}", server.query_page),
         Route("/editor", server.editor),
         Route("/download/pvkg.{extension}", server.download),
+        Route("/context.jsonld", server.context, name="context"),
+        Route("/.well-known/void", server.dataset_description),
         Route("/resource", server.resource_by_iri),
         Mount("/static", app=StaticFiles(directory=static), name="static"),
         Route("/{path:path}", server.resource_at_path),

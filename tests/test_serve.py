@@ -18,6 +18,7 @@ from servers import PVKG_TEST_OPTIONS, PvkgServer, oxigraph_server, pvkg_server,
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from pvkg import resources
 from pvkg.query import load_queries, run_query
 from pvkg.remote import Endpoint
 from pvkg.store import OxigraphStore
@@ -363,10 +364,31 @@ def test_unknown_and_hostile_resource_paths_are_404(server):
 
 
 def test_downloads_are_the_built_graph(server, seed_build):
-    for extension, syntax in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")):
+    for extension, syntax in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("rdf", "xml")):
         status, _, body = http(f"{server.url}/download/pvkg.{extension}")
         assert status == 200
         assert isomorphic(Graph().parse(data=body, format=syntax), seed_build.graph), extension
+
+
+def test_jsonld_names_the_servers_copy_of_the_context(server):
+    """A client expands the server's JSON-LD from the server alone (rdflib above fetched the context from
+    127.0.0.1; the no-network guard would have stopped w3id.org)."""
+    status, headers, body = http(f"{server.url}/context.jsonld")
+    assert status == 200 and headers["Content-Type"].startswith("application/ld+json")
+    assert json.loads(body) == json.loads(resources.context_file().read_text(encoding="utf-8"))
+    status, _, body = http(f"{server.url}/id/finding/luna2024-01", headers={"Accept": "application/ld+json"})
+    document = json.loads(body)
+    assert document["@context"] == f"{server.url}/context.jsonld"
+    (finding,) = document["@graph"]
+    assert finding["locator"] == "Abstract" and finding["reportedIn"] == "id:work/luna-2024"
+
+
+def test_the_dataset_description_is_at_its_well_known_place(server, seed_build):
+    status, headers, body = http(f"{server.url}/.well-known/void")
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    void = Graph().parse(data=body, format="turtle")
+    triples = void.value(URIRef("https://w3id.org/pvkg/id/dataset"), URIRef("http://rdfs.org/ns/void#triples"))
+    assert int(triples) == len(seed_build.graph)
 
 
 def test_every_link_on_the_site_resolves(server):

@@ -1,0 +1,123 @@
+"""Stage 8 (output), dataset metadata: a VoID and DCAT description of what a build wrote.
+
+The fixed part (title, description, licence, creator, keywords) is ontology/dataset.ttl; a build adds its
+version, its counts (triples, entities, classes, properties, and per class and per property), the studies
+it was made from, and one dcat:Distribution per file written, with media type, byte size and SHA-256.
+The description is written as void.ttl beside the graph, by every build and again by a release, which
+writes more files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
+
+from . import __version__, resources
+from .export import Triple, TurtleWriter, write_atomic
+from .load import PREFIXES
+from .namespaces import BASE, PVKG
+
+DATASET = URIRef(BASE + "id/dataset")
+DESCRIPTION_FILE = "void.ttl"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+IANA = "https://www.iana.org/assignments/media-types/"
+MEDIA_TYPES = {  # file name ending: (media type, what the file holds)
+    ".nanopub.trig": ("application/trig", "every finding as a nanopublication, in TriG"),
+    ".ttl": ("text/turtle", "Turtle"),
+    ".nt": ("application/n-triples", "N-Triples"),
+    ".jsonld": ("application/ld+json", "JSON-LD"),
+    ".rdf": ("application/rdf+xml", "RDF/XML"),
+    ".trig": ("application/trig", "TriG"),
+}
+
+
+def release_iri(name: str, version: str = __version__) -> URIRef:
+    """Where a file of this version's release is to be downloaded from."""
+    return URIRef(f"{BASE}release/{version}/{name}")
+
+
+def media_type(path: Path) -> tuple[str, str] | None:
+    return next((v for ending, v in MEDIA_TYPES.items() if path.name.endswith(ending)), None)
+
+
+def dataset_description(triples: Iterable[Triple], files: list[Path], version: str = __version__) -> Graph:
+    """VoID + DCAT for a graph made of `triples` and published as `files`."""
+    graph = Graph().parse(resources.data_dir("ontology") / "dataset.ttl", format="turtle")
+    subjects: set = set()
+    objects: set = set()
+    classes: Counter = Counter()
+    properties: Counter = Counter()
+    studies: set = set()
+    count = 0
+    for s, p, o in triples:
+        count += 1
+        subjects.add(s)
+        objects.add(o)
+        properties[p] += 1
+        if p == RDF.type:
+            classes[o] += 1
+            if o == PVKG.Study:
+                studies.add(s)
+    space = BASE + "id/"
+    add = graph.add
+    add((DATASET, DCTERMS.hasVersion, Literal(version)))
+    add((DATASET, OWL.versionInfo, Literal(version)))
+    add((DATASET, URIRef(f"{DCAT}version"), Literal(version)))  # DCAT 3, which rdflib does not list
+    for name, value in (("triples", count), ("entities", sum(1 for s in subjects if str(s).startswith(space))),
+                        ("classes", len(classes)), ("properties", len(properties)),
+                        ("distinctSubjects", len(subjects)), ("distinctObjects", len(objects))):
+        add((DATASET, VOID[name], Literal(value, datatype=XSD.integer)))
+    for study in studies:
+        add((DATASET, DCTERMS.source, study))
+    for term, number, kind, counted in [*((c, n, "class", "entities") for c, n in classes.items()),
+                                        *((p, n, "property", "triples") for p, n in properties.items())]:
+        partition = BNode()
+        add((DATASET, VOID[f"{kind}Partition"], partition))
+        add((partition, VOID[kind], term))
+        add((partition, VOID[counted], Literal(number, datatype=XSD.integer)))
+    for path in sorted(files, key=lambda f: f.name):
+        _add_distribution(graph, path, version)
+    return graph
+
+
+def _add_distribution(graph: Graph, path: Path, version: str) -> None:
+    kind = media_type(path)
+    if kind is None:
+        return
+    mime, what = kind
+    data = path.read_bytes()
+    iri = release_iri(path.name, version)
+    checksum = BNode()
+    for triple in [(DATASET, DCAT.distribution, iri), (DATASET, VOID.dataDump, iri),
+                   (iri, RDF.type, DCAT.Distribution),
+                   (iri, DCTERMS.title, Literal(f"{path.name}: pvkg {version}, {what}", lang="en")),
+                   (iri, DCAT.downloadURL, iri), (iri, DCAT.mediaType, URIRef(IANA + mime)),
+                   (iri, DCTERMS.format, Literal(mime)), (iri, DCTERMS.license, _licence(graph)),
+                   (iri, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)),
+                   (iri, SPDX.checksum, checksum),
+                   (checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+                   (checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(),
+                                                          datatype=XSD.hexBinary))]:
+        graph.add(triple)
+
+
+def _licence(graph: Graph) -> URIRef:
+    return next(graph.objects(DATASET, DCTERMS.license))
+
+
+def description_bytes(graph: Graph) -> bytes:
+    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+    prefixes.update(dcat=str(DCAT), void=str(VOID), spdx=str(SPDX))
+    return TurtleWriter(prefixes).serialize(graph)
+
+
+def write_description(triples: Iterable[Triple], folder: Path, files: list[Path]) -> Path:
+    """Describe `files` (in `folder`) as distributions of the dataset made of `triples`: folder/void.ttl."""
+    target = folder / DESCRIPTION_FILE
+    write_atomic(target, description_bytes(dataset_description(triples, files)))
+    return target
