@@ -180,7 +180,7 @@ def test_rdfxml_refuses_text_xml_cannot_carry():
 def test_every_finding_is_a_nanopublication_of_four_graphs(built):
     _, parts = built
     nanopubs = nanopublications(parts.data)
-    findings = {s for s, _, _ in parts.data if (s, RDF.type, PVKG.Finding) in set(parts.data)}
+    findings = {s for s, p, o in parts.data if p == RDF.type and o == PVKG.Finding}
     assert len(nanopubs) == len(findings) == 51
     data = set(parts.data)
     for this, graphs in nanopubs:
@@ -191,6 +191,9 @@ def test_every_finding_is_a_nanopublication_of_four_graphs(built):
         assert any(s == assertion for s, _, _ in prov)  # provenance is about the assertion
         assert any(s == this for s, _, _ in info)  # publication info is about the nanopublication
         assert sum(len(triples) for _, triples in graphs) < MAX_TRIPLES
+    # together, the assertions are exactly what the data says of its findings
+    asserted_union = {t for _, graphs in nanopubs for t in graphs[1][1]}
+    assert asserted_union == {t for t in parts.data if t[0] in findings}
     data = export_bytes(parts, "data", "nanopub")
     dataset = Dataset()
     dataset.parse(data=data, format="trig")

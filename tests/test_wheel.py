@@ -25,12 +25,13 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ("ontology/pvkg.ttl", "ontology/catalog-v001.xml", "ontology/imports/external.ttl",
+                 "ontology/context.jsonld", "ontology/dataset.ttl", "queries/qc/language-tag-violation.rq",
                  "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml"):
         assert f"pvkg/data/{path}" in names, path
     # what `pvkg serve` shows: templates, styles, and the query editor (no CDN)
     for path in ("templates/base.html", "templates/resource.html", "static/pvkg.css", "static/editor.js",
                  "static/vendor/yasgui/yasgui.min.js", "static/vendor/yasgui/yasgui.min.css",
-                 "static/vendor/yasgui/LICENSE"):
+                 "static/vendor/yasgui/LICENSE", "templates/docs_index.html", "templates/report.html"):
         assert f"pvkg/{path}" in names, path
 
 
@@ -61,3 +62,11 @@ def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp
                            cwd=work, check=True, capture_output=True, text=True).stdout.strip()
     assert "/site-packages/pvkg/data/ontology/" in where
     assert (work / "dist" / "pvkg.ttl").stat().st_size > 10_000
+    assert "quality checks passed" in result.stdout and (work / "dist" / "void.ttl").is_file()
+    # the JSON-LD export, the documentation and the report work from the wheel's data and templates
+    for command in (["export", "--format", "jsonld", "--out", "pvkg.jsonld"], ["docs", "--out", "docs"],
+                    ["report", "--out", "report"]):
+        done = subprocess.run([str(env_dir / "bin" / "pvkg"), *command], cwd=work, capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stderr)
+    assert '"@context": "https://w3id.org/pvkg/context.jsonld"' in (work / "pvkg.jsonld").read_text()
+    assert (work / "docs" / "index.html").is_file() and (work / "report" / "index.html").is_file()
