@@ -391,9 +391,9 @@ def release(
     """Build, validate and check the graph, then write a release into OUT: the graph in every format (all,
     ontology, data), the findings as nanopublications, VoID/DCAT, the JSON-LD context, the ontology
     documentation, the evidence report and this version's CHANGELOG entry."""
-    from .release import changelog_entry, write_release
+    from .release import check_release, write_release
 
-    changelog_entry(changelog)  # a missing entry is reported before the build, not after
+    check_release(out, changelog)  # a missing entry is reported before the build, not after
     result = pipeline.build_graph([studies or resources.default_studies_dir()], cache_dir=out / pipeline.CACHE_DIR)
     files = write_release(result, out, changelog)
     typer.echo(f"Released pvkg {__version__} into {out}: {len(files)} files")

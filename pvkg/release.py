@@ -30,6 +30,8 @@ EXPORT_FORMATS = (*GRAPH_FORMATS, "trig", "nanopub")
 DATA_GRAPH = URIRef(BASE + "graph/data")  # the data's named graph in TriG; the ontology's is its own IRI
 NANOPUB_FILE = "pvkg.nanopub.trig"
 CHANGELOG_FILE = "CHANGELOG.md"
+PAGE_FOLDERS = ("docs", "report")
+PAGE_SUFFIXES = {".html", ".svg", ".css"}  # what they hold
 
 
 @dataclass
@@ -101,13 +103,22 @@ def changelog_entry(changelog: Path, version: str = __version__) -> str:
     return text[match.start(): end if end != -1 else len(text)].rstrip() + "\n"
 
 
+def check_release(out_dir: Path, changelog: Path) -> str:
+    """What a release needs before anything is built or written: the version's CHANGELOG entry (returned),
+    and page folders it may replace."""
+    entry = changelog_entry(changelog)
+    for folder in PAGE_FOLDERS:
+        _check_replaceable(out_dir / folder)
+    return entry
+
+
 def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en") -> list[Path]:
     """Write the release bundle of a build into out_dir; returns the files written, graph files first."""
     from .docs import write_docs
     from .report import write_report
     from .store import OxigraphStore
 
-    entry = changelog_entry(changelog)  # before writing anything
+    entry = check_release(out_dir, changelog)
     written = [write_build(build, out_dir)]
     parts = GraphParts.from_build(build)
     for what in WHAT:
@@ -123,8 +134,8 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     context = out_dir / resources.context_file().name
     write_atomic(context, resources.context_file().read_bytes())
     written.append(context)
-    written += _replace_folder(out_dir / "docs", lambda folder: write_docs(build.graph, folder))
-    written += _replace_folder(out_dir / "report",
+    written += _replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
+    written += _replace_folder(out_dir / PAGE_FOLDERS[1],
                                lambda folder: write_report(OxigraphStore.from_graph(build.graph), folder, lang))
     write_atomic(out_dir / CHANGELOG_FILE, f"# pvkg {__version__}\n\n{entry}".encode())
     written.append(out_dir / CHANGELOG_FILE)
@@ -134,6 +145,7 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
 def _replace_folder(target: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
     """Write a folder of pages beside `target`, then swap it in: no page of an earlier release stays
     behind, and a failure leaves the earlier folder as it was."""
+    _check_replaceable(target)
     fresh = target.with_name(f".{target.name}.new")
     old = target.with_name(f".{target.name}.old")
     for leftover in (fresh, old):
@@ -144,3 +156,13 @@ def _replace_folder(target: Path, write: Callable[[Path], list[Path]]) -> list[P
     fresh.rename(target)
     shutil.rmtree(old, ignore_errors=True)
     return [target / path.relative_to(fresh) for path in written]
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace a folder that holds anything but pages pvkg writes (`--out .` in a checkout would
+    otherwise swap away its docs/)."""
+    foreign = sorted(str(f.relative_to(target)) for f in target.rglob("*")
+                     if f.is_file() and f.suffix not in PAGE_SUFFIXES) if target.is_dir() else []
+    if foreign or target.is_file():
+        raise UsageError(f"{target}: holds files pvkg does not write ({', '.join(foreign[:3]) or target.name}), "
+                         "and a release replaces this folder whole; choose another --out")

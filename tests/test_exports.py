@@ -285,3 +285,13 @@ def test_release_needs_a_changelog_entry_for_the_version(cli, tmp_path):
     assert not (tmp_path / "dist").exists()
     code, _, err = cli("release", "--out", tmp_path / "dist", "--changelog", tmp_path / "missing.md")
     assert code == 2 and "no such file" in err
+
+
+def test_release_never_replaces_a_folder_of_someone_elses_files(cli, tmp_path):
+    out = tmp_path / "checkout"
+    (out / "docs").mkdir(parents=True)
+    (out / "docs" / "encoding.md").write_text("# notes of our own\n")
+    code, _, err = cli("release", "--out", out, "--changelog", Path(__file__).parents[1] / "CHANGELOG.md")
+    assert code == 2 and "docs: holds files pvkg does not write (encoding.md)" in err
+    assert (out / "docs" / "encoding.md").read_text() == "# notes of our own\n"
+    assert sorted(p.name for p in out.iterdir()) == ["docs"]  # refused before building or writing anything
