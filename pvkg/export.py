@@ -322,7 +322,7 @@ def jsonld_context(ontology: Graph) -> dict:
     for every property the ontology declares or builds on, so that the JSON reads like plain JSON.
     ontology/context.jsonld is this, written out (a test keeps the two the same)."""
     prefixes = _prefix_map()
-    compact = _Compactor(prefixes)
+    compact = Compactor(prefixes)
     properties = {p for kind in _PROPERTY_TYPES for p in ontology.subjects(RDF.type, kind)
                   if isinstance(p, URIRef)} | LANGUAGE_TEXT | RESOURCE_VALUED
     # pvkg's own properties take the plain local names; another property whose name is taken is prefixed
@@ -348,7 +348,7 @@ def jsonld_context(ontology: Graph) -> dict:
     return {"@context": {"@version": 1.1, **dict(sorted(prefixes.items())), **dict(sorted(terms.items()))}}
 
 
-class _Compactor:
+class Compactor:
     """IRI -> prefix:suffix with the longest matching namespace, or the IRI itself."""
 
     def __init__(self, prefixes: dict[str, str]):
@@ -378,7 +378,7 @@ class JsonLdWriter:
     def __init__(self, context: dict):
         definitions = context["@context"]
         prefixes = {k: v for k, v in definitions.items() if isinstance(v, str) and v.endswith(("/", "#"))}
-        self.compact = _Compactor(prefixes)
+        self.compact = Compactor(prefixes)
         expand = {f"{p}:": ns for p, ns in prefixes.items()}
         self.terms: dict[str, tuple[str, dict]] = {}
         for key, definition in definitions.items():

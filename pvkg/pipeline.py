@@ -57,6 +57,11 @@ class Build:
         return list(dict.fromkeys([*self.ontology, *(t for part in self.parts.triples.values() for t in part)]))
 
     @cached_property
+    def turtle(self) -> bytes:
+        """The graph as it is written (and as the quality checks read it)."""
+        return turtle_bytes(self.triples)
+
+    @cached_property
     def coverage(self) -> tuple[set[str], list[str]]:
         """Ids of the concepts something refers to, and of those nothing reaches."""
         used = self.corpus.used_concepts()
@@ -92,7 +97,7 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
         raise ValidationError(validation.problems, files=corpus.files)
     result = Build(corpus, ontology, parts, validation, cache=cache)
     checks = load_checks()
-    require_quality(result.graph, checks, sources=result.sources)
+    require_quality(result.turtle, checks, sources=result.sources)
     result.quality_checks = len(checks)
     if reason:
         result.consistency = require_consistent(result.graph)
@@ -115,7 +120,7 @@ def write_build(result: Build, out_dir: Path) -> Path:
     """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
     from."""
     target = out_dir / GRAPH_FILE
-    write_atomic(target, turtle_bytes(result.triples))
+    write_atomic(target, result.turtle)
     write_description(result.triples, out_dir, [target])
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()

@@ -5,9 +5,9 @@ description of what a row means and how to fix it, columns), but live in a subfo
 listed or served as canned queries.
 
 The checks are plain SPARQL 1.1 and give the same rows on rdflib and on Oxigraph (the test suite compares
-the two). A graph is checked on an embedded Oxigraph store: all eight checks take about 0.01 s on the seed
-graph, 0.1 s at 100k triples and 0.8 s at 1M, plus the loading of the graph into the store (0.4 s at 100k,
-6 s at 1M); rdflib's engine takes 16 s at 100k.
+the two). The build checks the Turtle it is about to write, loaded into an embedded Oxigraph store: 2.7 s
+in all at 1M triples (bench/results.md), of which the checks themselves take under 1 s; rdflib's engine
+takes 16 s at 100k.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import QualityError
+from .export import Compactor
 from .load import PREFIXES, SourceMap
 from .query import CannedQuery, QueryError, parse_query_file, run_query
 from .store import OxigraphStore, Store
@@ -31,8 +32,6 @@ SUFFIX = "-violation"
 COLUMNS = ("term", "problem")
 
 _IRI_IN_TEXT = re.compile(r"<([^<>\s\"]+)>")
-# longest namespace first, so that id: never shadows a longer one under it
-_NAMESPACES = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key=lambda item: -len(item[0]))
 
 
 @dataclass(frozen=True)
@@ -68,13 +67,9 @@ class QualityProblem:
         return f"{compact(self.term)}: {self.message} [{self.check}]"
 
 
-def compact(iri: str) -> str:
-    """An IRI as prefix:local with pvkg's prefixes (pvkg:Study, skos:Concept, id:value/transparency), or the
-    IRI itself when no prefix fits."""
-    for namespace, prefix in _NAMESPACES:
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
+# An IRI as prefix:local with pvkg's prefixes (pvkg:Study, skos:Concept, id:value/transparency), or the IRI
+# itself when no prefix fits
+compact = Compactor({prefix: str(ns) for prefix, ns in PREFIXES.items()})
 
 
 def _compact_text(text: str) -> str:
@@ -106,11 +101,15 @@ def load_checks(folder: Path | None = None) -> list[QualityCheck]:
     return checks
 
 
-def quality_store(graph: Graph) -> OxigraphStore:
-    """An Oxigraph store holding the graph. Loaded leniently: Oxigraph's parser would refuse a malformed
-    language tag, which is what one check is there to report."""
+def quality_store(graph: Graph | bytes) -> OxigraphStore:
+    """An Oxigraph store holding the graph, or the graph's Turtle (which the build writes anyway, and which
+    Oxigraph reads several times faster than rdflib writes N-Triples). Loaded leniently: Oxigraph's parser
+    would refuse a malformed language tag, which is what one check is there to report."""
     store = ox.Store()
-    store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    if isinstance(graph, bytes):
+        store.bulk_load(graph, format=ox.RdfFormat.TURTLE, lenient=True)
+    else:
+        store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return OxigraphStore(store)
 
 
@@ -120,12 +119,12 @@ def _term_text(node: Node | None) -> str:
     return str(node) if isinstance(node, URIRef) else node.n3()
 
 
-def check_quality(source: Store | Graph, checks: list[QualityCheck] | None = None,
+def check_quality(source: Store | Graph | bytes, checks: list[QualityCheck] | None = None,
                   sources: SourceMap | None = None) -> list[QualityProblem]:
-    """Run every check (or the ones given) on a store, or on a graph loaded into an Oxigraph store, and
-    return one problem per row, sorted. With `sources` (the build's SourceMap), a problem about a data
+    """Run every check (or the ones given) on a store, or on a graph (or its Turtle) loaded into an Oxigraph
+    store, and return one problem per row, sorted. With `sources` (the build's SourceMap), a problem about a data
     resource says the file and line it came from."""
-    store = quality_store(source) if isinstance(source, Graph) else source
+    store = quality_store(source) if isinstance(source, Graph | bytes) else source
     problems = set()
     for check in checks if checks is not None else load_checks():
         for term, message in run_query(store, check.query).rows:
@@ -136,7 +135,7 @@ def check_quality(source: Store | Graph, checks: list[QualityCheck] | None = Non
     return sorted(problems, key=lambda p: (p.check, p.term, p.message))
 
 
-def require_quality(source: Store | Graph, checks: list[QualityCheck] | None = None,
+def require_quality(source: Store | Graph | bytes, checks: list[QualityCheck] | None = None,
                     sources: SourceMap | None = None) -> None:
     """Raise a QualityError carrying every problem when any check returns a row."""
     problems = check_quality(source, checks, sources)

@@ -11,6 +11,7 @@ from rdflib import RDF, SKOS, Graph, Literal, URIRef
 
 from pvkg import quality, resources
 from pvkg.errors import PvkgError, QualityError
+from pvkg.export import turtle_bytes
 from pvkg.quality import QualityProblem, check_quality, load_checks, quality_store, require_quality
 from pvkg.query import QueryError, load_queries
 from pvkg.store import RdflibStore
@@ -167,6 +168,8 @@ def test_a_problem_in_the_data_names_the_file_and_line_it_came_from(seed_build):
     graph.add((transparency, SKOS.altLabel, Literal("Accountability", lang="en")))
     graph.add((URIRef("https://w3id.org/pvkg/id/value/orphan"), RDF.type, SKOS.Concept))
     problems = check_quality(graph, sources=seed_build.sources)
+    # the build hands the checks the Turtle it writes: the same problems
+    assert check_quality(turtle_bytes(graph), sources=seed_build.sources) == problems
     by_term = {p.term: p for p in problems}
     assert set(by_term) == {str(transparency), "https://w3id.org/pvkg/id/value/orphan"}
     duplicate = by_term[str(transparency)]
