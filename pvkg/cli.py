@@ -20,7 +20,7 @@ from .publish import publish as publish_graph
 from .query import answers, bind_parameters, get_query, load_queries, run_query
 from .remote import DEFAULT_MAX_ROWS, Endpoint
 from .results import FORMATS, render
-from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, check_engine, open_built
+from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, TimeLimitedStore, check_engine, open_built
 
 app = typer.Typer(
     name="pvkg",
@@ -143,7 +143,8 @@ EndpointOption = Annotated[str | None, typer.Option(
     "--endpoint", help="Run on this SPARQL 1.1 query endpoint instead of the built graph.", show_default=False)]
 GraphOption = Annotated[str, typer.Option("--graph", help="With --endpoint: the named graph to query (sent as "
                                           "default-graph-uri); '' for the server's default graph.")]
-TimeoutOption = Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds to wait for an answer.")]
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="Seconds a query may run (on the embedded store, or "
+                                              "waiting for --endpoint) before it is given up.")]
 MaxRowsOption = Annotated[int, typer.Option(
     "--max-rows", help="With --endpoint: the server's result-row limit; an answer this long is reported as cut "
                        "short (0: no check).")]
@@ -155,7 +156,7 @@ def _store(studies: Path | None, out: Path, engine: str, endpoint: str | None, g
         return EndpointStore(Endpoint(endpoint, timeout=timeout), graph or None, max_rows)
     check_engine(engine)  # before building, not after
     path, result = _built(studies, out)
-    return open_built(path, engine, result.graph if result is not None else None)
+    return TimeLimitedStore(open_built(path, engine, result.graph if result is not None else None), timeout)
 
 
 def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None]:

@@ -21,7 +21,7 @@ from rdflib.term import Node
 from . import resources
 from .errors import PvkgError
 from .namespaces import SLUG_PATTERN, work_iri
-from .sparql import substitute, without_comments
+from .sparql import request_form, substitute, uses_service, without_comments
 from .store import Store, as_store
 from .studies import LANG_TAG, did_you_mean
 from .yamlfile import YAMLError
@@ -31,6 +31,9 @@ HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "answer"}
 PARAMETER_FIELDS = {"name", "type", "default", "description"}
 PARAMETER_TYPES = {"text", "language"}
+
+
+READ_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 class QueryError(PvkgError):
@@ -108,6 +111,13 @@ def parse_query_file(path: Path) -> CannedQuery:
         default = item.get("default")
         parameters.append(Parameter(str(item["name"]), item["type"], None if default is None else str(default),
                                     str(item.get("description", ""))))
+    form = request_form(text)
+    if form not in READ_FORMS:
+        raise QueryError(f"{path}: {'is a SPARQL Update' if form == 'UPDATE' else 'is not a SPARQL query'}; a "
+                         f"canned query reads the graph with {', '.join(READ_FORMS)} and never changes it")
+    if uses_service(text):
+        raise QueryError(f"{path}: uses SERVICE, which pvkg never runs (no query reaches another server); "
+                         "query the graph itself")
     columns = tuple(str(c) for c in header["columns"])
     answer = header.get("answer")
     if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int) or not header.get("question")):

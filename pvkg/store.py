@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from itertools import islice
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Graph, Literal, URIRef
+from rdflib.plugins import sparql as rdflib_sparql
 from rdflib.term import Node
 
 from .errors import PvkgError, UsageError
@@ -95,6 +97,10 @@ class Store(ABC):
         _, rows = self.select(f"SELECT ?label WHERE {{ <{resource}> <http://www.w3.org/2000/01/rdf-schema#label> "
                               f"?label }} ORDER BY ?label LIMIT 1")
         return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+# rdflib's engine would fetch the URL of a query's FROM clause from the web: never, in pvkg
+rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
 class RdflibStore(Store):
@@ -219,6 +225,42 @@ class EndpointStore(Store):
                               f"limit (--max-rows {self.max_rows}): it is probably cut short; raise the server's "
                               f"limit (Virtuoso: ResultSetMaxRows) and --max-rows")
         return SelectResult(columns, _bounded(iter(rows), max_rows))
+
+
+class QueryTimeoutError(PvkgError):
+    """A query that ran longer than the caller's time limit."""
+
+
+class TimeLimitedStore(Store):
+    """Another store, whose queries give up after `timeout` seconds. Neither engine can stop a running
+    query, so it runs in a daemon thread (both engines let other threads run meanwhile) and is abandoned
+    when the time is up: for a command that ends soon after, such as `pvkg query`. A server, which goes on
+    running, stops such queries by killing their worker process instead (see workers.py)."""
+
+    def __init__(self, store: Store, timeout: float):
+        self.store = store
+        self.timeout = timeout
+        self.name = store.name
+
+    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+        outcome: list = []
+
+        def run() -> None:
+            try:
+                outcome.append(("ok", self.store.execute(text, max_rows)))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, raised there
+                outcome.append(("error", e))
+
+        thread = threading.Thread(target=run, name="pvkg-query", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if not outcome:
+            raise QueryTimeoutError(f"the query ran longer than {self.timeout:g} s and was given up; narrow it, "
+                                    "or allow more time with --timeout")
+        status, value = outcome[0]
+        if status == "error":
+            raise value
+        return value
 
 
 def as_store(source: Store | Graph) -> Store:

@@ -63,9 +63,7 @@ class StoreSource:
             return OxigraphStore.read_only(self.path)
         if self.engine == "rdflib":
             from rdflib import Graph
-            from rdflib.plugins import sparql
 
-            sparql.SPARQL_LOAD_GRAPHS = False  # FROM <url> must never fetch from the web
             return RdflibStore(Graph().parse(self.path, format="turtle"))
         assert self.endpoint is not None
         return EndpointStore(self.endpoint, self.graph, max_rows=0)
