@@ -221,7 +221,7 @@ def export(corpus: Path, work: Path) -> dict:
     for fmt in EXPORT_FORMATS:
         data, seconds = _timed(export_bytes, parts, "data" if fmt == "nanopub" else "all", fmt)
         _emit({f"export:{fmt}": seconds, f"bytes:{fmt}": len(data)})
-    _, seconds = _timed(lambda: description_bytes(dataset_description(parts.of("all"), [path])))
+    _, seconds = _timed(lambda: description_bytes(dataset_description(parts.of("all"), {path.name: path.read_bytes()})))
     _emit({"export:void": seconds})
     graph, _ = _timed(load_built, path)
     for fmt, name in RDFLIB_FORMATS.items():

@@ -41,12 +41,12 @@ def release_iri(name: str, version: str = __version__) -> URIRef:
     return URIRef(f"{BASE}release/{version}/{name}")
 
 
-def media_type(path: Path) -> tuple[str, str] | None:
-    return next((v for ending, v in MEDIA_TYPES.items() if path.name.endswith(ending)), None)
+def media_type(name: str) -> tuple[str, str] | None:
+    return next((v for ending, v in MEDIA_TYPES.items() if name.endswith(ending)), None)
 
 
-def dataset_description(triples: Iterable[Triple], files: list[Path], version: str = __version__) -> Graph:
-    """VoID + DCAT for a graph made of `triples` and published as `files`."""
+def dataset_description(triples: Iterable[Triple], files: dict[str, bytes], version: str = __version__) -> Graph:
+    """VoID + DCAT for a graph made of `triples` and published as `files` (name: content)."""
     graph = Graph().parse(resources.data_dir("ontology") / "dataset.ttl", format="turtle")
     subjects: set = set()
     objects: set = set()
@@ -80,22 +80,21 @@ def dataset_description(triples: Iterable[Triple], files: list[Path], version: s
         add((DATASET, VOID[f"{kind}Partition"], partition))
         add((partition, VOID[kind], term))
         add((partition, VOID[counted], Literal(number, datatype=XSD.integer)))
-    for path in sorted(files, key=lambda f: f.name):
-        _add_distribution(graph, path, version)
+    for name in sorted(files):
+        _add_distribution(graph, name, files[name], version)
     return graph
 
 
-def _add_distribution(graph: Graph, path: Path, version: str) -> None:
-    kind = media_type(path)
+def _add_distribution(graph: Graph, name: str, data: bytes, version: str) -> None:
+    kind = media_type(name)
     if kind is None:
         return
     mime, what = kind
-    data = path.read_bytes()
-    iri = release_iri(path.name, version)
+    iri = release_iri(name, version)
     checksum = BNode()
     for triple in [(DATASET, DCAT.distribution, iri), (DATASET, VOID.dataDump, iri),
                    (iri, RDF.type, DCAT.Distribution),
-                   (iri, DCTERMS.title, Literal(f"{path.name}: pvkg {version}, {what}", lang="en")),
+                   (iri, DCTERMS.title, Literal(f"{name}: pvkg {version}, {what}", lang="en")),
                    (iri, DCAT.downloadURL, iri), (iri, DCAT.mediaType, URIRef(IANA + mime)),
                    (iri, DCTERMS.format, Literal(mime)), (iri, DCTERMS.license, _licence(graph)),
                    (iri, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)),
@@ -119,5 +118,6 @@ def description_bytes(graph: Graph) -> bytes:
 def write_description(triples: Iterable[Triple], folder: Path, files: list[Path]) -> Path:
     """Describe `files` (in `folder`) as distributions of the dataset made of `triples`: folder/void.ttl."""
     target = folder / DESCRIPTION_FILE
-    write_atomic(target, description_bytes(dataset_description(triples, files)))
+    contents = {path.name: path.read_bytes() for path in files}
+    write_atomic(target, description_bytes(dataset_description(triples, contents)))
     return target

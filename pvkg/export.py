@@ -480,18 +480,50 @@ def _umask() -> int:
     return mask
 
 
+TEMPORARY_SUFFIX = ".tmp"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it into place: a reader (or a
     crash) sees either the old file or the new one, never a half-written one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    write_all_atomic({path: data})
+
+
+def write_all_atomic(files: dict[Path, bytes]) -> None:
+    """Write several files that belong together (a graph and its description): every one to a temporary
+    file on disk first, and only then all renamed into place, so that a failure or a kill before the renames
+    leaves every old file as it was."""
+    staged: list[tuple[str, Path]] = []
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; outputs are for everyone to read
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+            staged.append((tmp, path))
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; outputs are for everyone to read
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+        for folder in {path.parent for _, path in staged}:
+            _sync_folder(folder)  # the renames themselves reach the disk
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(folder: Path, names: list[str]) -> None:
+    """Remove the temporary files of writes to these names that a killed process left behind."""
+    for name in names:
+        for leftover in folder.glob(f".{name}.*{TEMPORARY_SUFFIX}"):
+            leftover.unlink(missing_ok=True)

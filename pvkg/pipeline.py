@@ -12,9 +12,9 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import resources
-from .describe import write_description
+from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
-from .export import turtle_bytes, write_atomic
+from .export import remove_leftovers, turtle_bytes, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import load_checks, require_quality
 from .reason import ConsistencyReport, check_consistency
@@ -120,8 +120,9 @@ def write_build(result: Build, out_dir: Path) -> Path:
     """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
     from."""
     target = out_dir / GRAPH_FILE
-    write_atomic(target, result.turtle)
-    write_description(result.triples, out_dir, [target])
+    remove_leftovers(out_dir, [GRAPH_FILE, DESCRIPTION_FILE])
+    description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
+    write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description})
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
     return target

@@ -228,7 +228,8 @@ def test_every_build_writes_void_and_dcat(built, seed_build):
     assert len(studies) == len(seed_build.corpus.studies)
     # described the same way twice: same bytes
     from pvkg.describe import description_bytes
-    assert description_bytes(dataset_description(graph, [path])) == (path.parent / "void.ttl").read_bytes()
+    assert description_bytes(dataset_description(graph, {path.name: path.read_bytes()})) == \
+        (path.parent / "void.ttl").read_bytes()
 
 
 def test_version_comes_from_pyproject(seed_build):
