@@ -5,6 +5,7 @@ Nothing is written unless every earlier stage passed, and then only by atomic re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +19,7 @@ from .export import remove_leftovers, turtle_bytes, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import load_checks, require_quality
 from .reason import ConsistencyReport, check_consistency
-from .studies import Corpus, read_corpus
+from .studies import Corpus, read_corpus, study_files
 from .validate import ValidationCache, ValidationReport, validate_parts
 
 GRAPH_FILE = "pvkg.ttl"
@@ -133,7 +134,16 @@ def input_files(studies: Path) -> list[Path]:
     return [resources.ontology_file(), resources.ontology_catalog(), resources.data_dir("ontology") / "dataset.ttl",
             *resources.data_dir("ontology").glob("imports/*"),
             *resources.shapes_files(), *sorted(resources.data_dir("queries").glob("qc/*.rq")),
-            *resources.vocabulary_files(), *sorted(studies.rglob("*.y*ml"))]
+            *resources.vocabulary_files(), *study_files([studies])]
+
+
+def _mtime(path: Path) -> float:
+    """When a file last changed; one that cannot be read counts as changed now, so that the build runs and
+    reports it."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return math.inf
 
 
 def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
@@ -142,7 +152,7 @@ def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
     target = out_dir / GRAPH_FILE
     if target.is_file():
         built_at = target.stat().st_mtime
-        if all(p.stat().st_mtime <= built_at for p in input_files(studies)):
+        if all(_mtime(p) <= built_at for p in input_files(studies)):
             return target, None
     result = build_graph([studies], cache_dir=out_dir / CACHE_DIR)
     return write_build(result, out_dir), result

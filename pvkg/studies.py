@@ -8,8 +8,12 @@ as one InputError, so a user fixes a file in one pass. The format is documented 
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import errno
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +21,17 @@ from typing import Any
 
 from .errors import InputError, Problem, UsageError, display_path
 from .namespaces import CONCEPT_PREFIXES, DIRECTIONS, FINDING_KINDS, LEVELS, SLUG_PATTERN
-from .yamlfile import LineList, LineMap, MarkedYAMLError, YAMLError
+from .yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from .yamlfile import load as load_yaml
 
 LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")  # becomes an IRI: no space, nothing an IRI cannot hold
 CONCEPT_ID = re.compile(r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
 WORK_TYPES = ("journal-article", "conference-paper")
 ET_AL = "et al."  # as the last of `authors`: further authors that the source does not name
+MAX_FILE_BYTES = 1_000_000  # a study file is a few KB; a bigger file is refused unread, whatever it holds
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -395,6 +401,33 @@ class _Map:
         return value
 
 
+def _named(what: str, data: LineMap) -> str:
+    """The subject of problems with an item, named by its id when it has a usable one: 'work doe-2019'."""
+    item_id = data.get("id")
+    return f"{what} {item_id}" if isinstance(item_id, str) and item_id.strip() else what
+
+
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a url, which becomes an IRI (foaf:page), and what to do; None when nothing is."""
+    bad = re.search(r"[\s<>\"{}|\\^`]", url)
+    if bad and bad.group().isspace():
+        return (f"url {url!r} holds a space, which a web address cannot; write it as %20 (or remove it), "
+                "as the address bar of a browser shows it")
+    if bad:
+        return (f"url {url!r} holds {bad.group()!r}, which a web address cannot; write it as "
+                f"%{ord(bad.group()):02X}")
+    if not URL.match(url):
+        return f"url {url!r} is not a web address; give one that starts with https:// or http://"
+    from pyoxigraph import NamedNode  # the IRI syntax of RFC 3987, as the stores that load the graph read it
+
+    try:
+        NamedNode(url)
+    except ValueError as e:
+        return (f"url {url!r} is not a valid address ({e}); percent-encode what does not belong (a '%' as %25, "
+                "a second '#' as %23)")
+    return None
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -430,25 +463,29 @@ CITE_FIELDS = ("id", "cited-as", "locator", "identified-as", "correction", "desi
 class _FileReader:
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
-        self.file = display_path(path)
+        self.file = _display(path)
         self.problems = problems
 
     def load(self) -> LineMap | None:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            self._problem(None, f"is not UTF-8 text (byte {e.start}); save it as UTF-8")
-            return None
-        except OSError as e:
-            self._problem(None, f"cannot be read ({e.strerror}); check that it exists and is readable")
+        data = self._read()
+        text = None if data is None else self._decode(data)
+        if text is None:
             return None
         try:
             data = load_yaml(text)
+        except RefusedError as e:
+            self._problem(e.problem_mark.line + 1 if e.problem_mark else None, str(e.problem))
+            return None
         except MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = mark.line + 1 if mark else None
             what = " ".join(str(e.problem or e.context or "malformed YAML").split())
-            self._problem(line, f"malformed YAML: {what}; fix the syntax at this line")
+            start = e.context_mark.line + 1 if e.context_mark and e.problem_mark else None
+            if e.context and start is not None and start != line:
+                what += f" ({' '.join(e.context.split())} that starts at line {start})"
+                self._problem(line, f"malformed YAML: {what}; fix the syntax at this line or at line {start}")
+            else:
+                self._problem(line, f"malformed YAML: {what}; fix the syntax at this line")
             return None
         except YAMLError as e:
             self._problem(None, f"malformed YAML: {' '.join(str(e).split())}")
@@ -457,9 +494,84 @@ class _FileReader:
             self._problem(None, "is empty; a study file needs at least id, type, title and findings")
             return None
         if not isinstance(data, LineMap):
-            self._problem(1, f"must be a mapping of fields (id, title, findings...), not {_kind(data)}")
+            self._problem(getattr(data, "line", 1),
+                          f"must be a mapping of fields (id, title, findings...), not {_kind(data)}")
             return None
         return data
+
+    def _read(self) -> bytes | None:
+        """The file's bytes; None, with a problem, for what is not a readable regular file of sensible size.
+        A pipe is never opened (reading it would wait forever), nor more than MAX_FILE_BYTES read."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            if self.path.is_symlink():
+                self._problem(None, f"is a link to {os.readlink(self.path)!r}, which does not exist; fix the "
+                                    "link or remove it")
+            else:
+                self._problem(None, "does not exist (it went away while pvkg was reading); run pvkg again")
+            return None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                self._problem(None, "is a link that leads back to itself (a loop of links); point it at a "
+                                    "study file or remove it")
+            else:
+                self._problem(None, f"cannot be read ({e.strerror}); check that it exists and that you may "
+                                    "read it")
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            self._problem(None, "is a folder, not a study file; rename it so that its name does not end in "
+                                ".yaml or .yml")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            self._problem(None, "is not a plain file (a pipe, socket or device); a study file must be a plain "
+                                "text file")
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            self._too_big(info.st_size)
+            return None
+        try:
+            with open(self.path, "rb") as f:
+                want = min(info.st_size, MAX_FILE_BYTES) + 1  # no 1 MB buffer for a 2 kB file
+                data = f.read(want)
+                if len(data) == want:  # it grew since stat(), or stat() does not know its size
+                    data += f.read(MAX_FILE_BYTES + 1 - len(data))
+        except OSError as e:
+            self._problem(None, f"cannot be read ({e.strerror}); make it readable (chmod a+r) or move it out "
+                                "of the studies folder")
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self._too_big(max(info.st_size, len(data)))
+            return None
+        return data
+
+    def _too_big(self, size: int) -> None:
+        self._problem(None, f"is {size / 1e6:.1f} MB, more than the {MAX_FILE_BYTES / 1e6:g} MB a study file may "
+                            "have (study files are a few KB); check that it is a study file, or split it into one "
+                            "file per study")
+
+    def _decode(self, data: bytes) -> str | None:
+        """The text of a UTF-8 file (a leading byte-order mark, which YAML allows, removed); None, with a
+        problem, for UTF-16, UTF-32 and other encodings."""
+        for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                          (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+            if data.startswith(bom):
+                self._problem(None, f"is {name} (it starts with a {name} byte-order mark); save it as UTF-8")
+                return None
+        head = data[:400]
+        if len(head) >= 4 and any(2 * half.count(0) > len(half) for half in (head[0::2], head[1::2])):
+            self._problem(None, "is UTF-16 without a byte-order mark (every other byte is zero); save it as "
+                                "UTF-8")
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            column = len(data[data.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
+            self._problem(line, f"is not UTF-8: byte 0x{data[e.start]:02X} at column {column} cannot be read "
+                                "(Latin-1 or Windows-1252?); save the file as UTF-8")
+            return None
+        return text[1:] if text.startswith("\ufeff") else text
 
     def _problem(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.file, line, None, message))
@@ -561,12 +673,16 @@ class _FileReader:
         doi = m.text("doi", "the DOI without 'https://doi.org/'")
         if doi is not None:
             doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
-            if not DOI.match(doi):
+            if re.search(r"\s", doi):
+                m.problem(f"doi {doi!r} holds a space, which a DOI cannot; remove it", "doi")
+                doi = None
+            elif not DOI.match(doi):
                 m.problem(f"doi {doi!r} is not a DOI; it must look like '10.1016/j.giq.2024.101928'", "doi")
                 doi = None
         url = m.text("url", "a web address")
-        if url is not None and not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
-            m.problem(f"url {url!r} is not a web address (http or https, no spaces)", "url")
+        problem = _url_problem(url) if url is not None else None
+        if problem:
+            m.problem(problem, "url")
             url = None
         language = m.text("language", "the publication's language tag")
         if language is not None and not LANG_TAG.match(language):
@@ -633,7 +749,8 @@ class _FileReader:
 
         rqs = []
         for item, line in top.mappings("research-questions", "research questions"):
-            m = _Map(item, self.file, subject, self.problems, ("id", "locator", "statement"), line)
+            m = _Map(item, self.file, _named(f"{subject} question", item), self.problems,
+                     ("id", "locator", "statement"), line)
             rq_id = m.slug("id", "the question's id, such as 'rq1'")
             m.subject = f"{subject} question {rq_id}"
             locator = m.text("locator", "where in the source the question is stated", required=True)
@@ -648,7 +765,7 @@ class _FileReader:
 
         cites = []
         for item, line in top.mappings("cites", "works the study cites"):
-            m = _Map(item, self.file, subject, self.problems, CITE_FIELDS, line)
+            m = _Map(item, self.file, _named(f"{subject} cited work", item), self.problems, CITE_FIELDS, line)
             cite_id = m.slug("id", "a short id for the cited work, unique in this file")
             m.subject = f"{subject} cited work {cite_id}"
             cited_as = m.text("cited-as", "the citation exactly as the study gives it", required=True)
@@ -665,7 +782,8 @@ class _FileReader:
         _unique(((c.id, c.where) for c in cites), "cited work", self.problems, subject)
 
         for item, line in top.mappings("works", "catalogued works referred to"):
-            work = self.work(_Map(item, self.file, "work", self.problems, WORK_FIELDS, line), is_study=False)
+            work = self.work(_Map(item, self.file, _named("work", item), self.problems, WORK_FIELDS, line),
+                             is_study=False)
             if work is not None:
                 corpus.works.append(work)
 
@@ -736,14 +854,27 @@ def _check_finding_kind(f: Finding, m: _Map) -> None:
         m.problem("a 'cited-work' finding needs 'work': the id of an entry under 'cites'", None)
 
 
-def _unique(items: Iterable[tuple[str, Where]], what: str, problems: list[Problem], subject: str | None) -> None:
+def _unique(items: Iterable[tuple[str, Where]], what: str, problems: list[Problem], subject: str | None,
+            study_files: Iterable[str] = ()) -> None:
+    """A problem at each repeat of an id. A repeat of an id first declared in another of `study_files` is also
+    reported at that first declaration, so that neither file is called fine: which of the two should change
+    is the user's call. (A vocabulary file declares first; the study file is the one to change.)"""
     seen: dict[str, Where] = {}
+    both = set(study_files)
     for key, where in items:
         if key in seen:
             first = seen[key]
-            at = f"line {first.line}" if first.file == where.file else f"{first.file}:{first.line}"
-            problems.append(Problem(where.file, where.line, subject,
-                                    f"duplicate {what} id {key!r}, first declared at {at}; give it a new id"))
+            if first.file == where.file:
+                problems.append(Problem(where.file, where.line, subject, f"duplicate {what} id {key!r}, first "
+                                        f"declared at line {first.line}; give it a new id"))
+            elif first.file not in both:
+                problems.append(Problem(where.file, where.line, subject, f"duplicate {what} id {key!r}, first "
+                                        f"declared at {first.file}:{first.line}; give it a new id"))
+            else:
+                problems.append(Problem(where.file, where.line, subject, f"duplicate {what} id {key!r}, first "
+                                        f"declared at {first.file}:{first.line}; give one of them a new id"))
+                problems.append(Problem(first.file, first.line, subject, f"duplicate {what} id {key!r}, declared "
+                                        f"again at {where.file}:{where.line}; give one of them a new id"))
         else:
             seen[key] = where
 
@@ -831,12 +962,13 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
                                         f"work {f.work!r} is not among this study's 'cites'"
                                         f"{did_you_mean(f.work, cites)}"))
 
-    _unique(((c.id, c.where) for c in corpus.concepts), "concept", problems, None)
-    _unique(((c.code, c.where) for c in corpus.countries), "country", problems, None)
-    _unique(((c.id, c.where) for c in corpus.cities), "city", problems, None)
+    files = corpus.files
+    _unique(((c.id, c.where) for c in corpus.concepts), "concept", problems, None, files)
+    _unique(((c.code, c.where) for c in corpus.countries), "country", problems, None, files)
+    _unique(((c.id, c.where) for c in corpus.cities), "city", problems, None, files)
     _unique(((w.id, w.where) for w in [s.record for s in corpus.studies] + corpus.works), "study or work",
-            problems, None)
-    _unique(((f.id, f.where) for f in corpus.findings), "finding", problems, None)
+            problems, None, files)
+    _unique(((f.id, f.where) for f in corpus.findings), "finding", problems, None, files)
     _check_cycles(corpus.concepts, problems)
 
 
@@ -860,18 +992,72 @@ def _check_cycles(concepts: list[Concept], problems: list[Problem]) -> None:
                                     "its broader concepts lead back to it; break the cycle"))
 
 
-def study_files(paths: Iterable[Path]) -> list[Path]:
-    """The .yaml files named by `paths` (files, or folders searched recursively), in a stable order."""
+STUDY_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+def _display(path: Path) -> str:
+    """A path as the user should see it, a link by its own name (resolving a broken link or a loop of links
+    would name its target, or fail)."""
+    return str(Path(display_path(path.parent)) / path.name)
+
+
+def study_files(paths: Iterable[Path], problems: list[Problem] | None = None) -> list[Path]:
+    """The .yaml and .yml files named by `paths` (files, or folders searched recursively), in a stable order.
+
+    Links to folders are followed, and each folder is searched once; a link that leads back to a folder it
+    sits in (a loop) is not followed but recorded in `problems`. Hidden files and folders (names starting with
+    '.', such as editors' lock files and .git) are skipped. Entries named like study files that are not plain
+    files (a broken link, a folder called x.yaml) are returned too: reading them says what is wrong."""
+    problems = [] if problems is None else problems
     files: set[Path] = set()
+    searched: set[str] = set()
     for path in paths:
         if path.is_dir():
-            files.update(p for p in path.rglob("*.yaml") if p.is_file())
-            files.update(p for p in path.rglob("*.yml") if p.is_file())
-        elif path.is_file():
+            _search(path, files, searched, problems)
+        elif path.exists() or path.is_symlink():  # a file, or what reading it will say is wrong with it
             files.add(path)
         else:
             raise UsageError(f"{path}: no such file or folder; give study files or a folder of them")
     return sorted(files)
+
+
+def _search(root: Path, files: set[Path], searched: set[str], problems: list[Problem]) -> None:
+    """Add the study files under `root` to `files`, without recursion (so a deep tree cannot exhaust the
+    stack) and without entering a folder twice (so links cannot make it search forever)."""
+    stack = [(root, (os.path.realpath(root),))]
+    while stack:
+        folder, ancestors = stack.pop()
+        if ancestors[-1] in searched:
+            continue
+        searched.add(ancestors[-1])
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as e:
+            problems.append(Problem(_display(folder), None, None, f"cannot be searched for study files "
+                                    f"({e.strerror}); make it readable or remove it"))
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_folder = entry.is_dir()  # through a link too
+            except OSError:  # pragma: no cover - is_dir() reports a broken link or a loop as False
+                is_folder = False
+            if entry.name.endswith(STUDY_FILE_SUFFIXES):
+                files.add(path)
+            if not is_folder:
+                continue
+            real = os.path.realpath(path) if entry.is_symlink() else os.path.join(ancestors[-1], entry.name)
+            if any(a == real or a.startswith(real.rstrip(os.sep) + os.sep) for a in ancestors):
+                problems.append(Problem(_display(path), None, None,
+                                        f"is a link to {display_path(Path(real))}, a folder that holds this link, "
+                                        "so searching it would never end; remove the link or point it elsewhere"))
+                continue
+            subfolders.append((path, (*ancestors, real)))
+        stack.extend(reversed(subfolders))  # depth first, in name order: the first path to a folder names it
 
 
 def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
@@ -880,12 +1066,12 @@ def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
     corpus = Corpus()
     for path in vocabulary:
         _FileReader(path, problems).read_vocabulary(corpus)
-    files = study_files(paths)
-    if not files:
+    files = study_files(paths, problems)
+    if not files and not problems:
         raise UsageError(f"no study files (*.yaml) in {', '.join(str(p) for p in paths)}")
     for path in files:
         _FileReader(path, problems).read_study(corpus)
-        corpus.files.append(display_path(path))
+        corpus.files.append(_display(path))
     # Cross-file checks run even when a file has other defects, so one pass shows every problem. A concept
     # with a defect is still registered by its id, so a defect does not cascade into "unknown id" lines.
     _check_references(corpus, problems)

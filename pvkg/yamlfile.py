@@ -3,9 +3,18 @@ key and list item, and fast.
 
 PyYAML's libyaml parser reads a million triples' worth of study files about twenty times faster than
 ruamel.yaml's round-trip loader. Its stock resolver is YAML 1.1, where `NO` (Norway) is false and `012` is
-octal; here the resolver is YAML 1.2's core schema, and timestamps stay text. Only plain data can come out
-(no Python objects), a key may appear once per mapping, and anchors/aliases are refused: study files have
-no use for them, and an alias bomb cannot expand.
+octal; here the resolver is YAML 1.2's core schema, and timestamps stay text.
+
+The data is built straight from the parser's events, in one loop with an explicit stack: no recursion, so
+values nested ten thousand deep get a line saying so instead of a RecursionError (or, in libyaml's own
+recursive composer, a crash), and nesting stops at MAX_DEPTH. Only plain data can come out (no Python
+objects), a key may appear once per mapping, and aliases are refused where they stand: study files have no
+use for them, and an alias bomb ("billion laughs") is refused at its first alias, before anything expands.
+Text holding a control character (U+0007, ESC, NUL...) is refused with its line: RDF/XML and many tools
+cannot carry such characters, and no study needs them.
+
+Every refusal is a RefusedError: a MarkedYAMLError whose `problem` is a whole message (what is wrong and
+what to do) and whose `problem_mark` is where it is. Malformed YAML is the parser's own MarkedYAMLError.
 """
 
 from __future__ import annotations
@@ -14,33 +23,41 @@ import math
 import re
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, SequenceNode
-from yaml.resolver import BaseResolver
+from yaml import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 try:  # libyaml, as in PyYAML's manylinux wheels; the pure-Python parser otherwise
     from yaml._yaml import CParser as _Parser
-
-    def _init_parser(loader, stream):
-        _Parser.__init__(loader, stream)
-
-    _bases: tuple[type, ...] = (_Parser,)
 except ImportError:  # pragma: no cover - every wheel pvkg supports ships libyaml
-    from yaml.composer import Composer
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    def _init_parser(loader, stream):
-        Reader.__init__(loader, stream)
-        Scanner.__init__(loader)
-        Parser.__init__(loader)
-        Composer.__init__(loader)
-
-    _bases = (Reader, Scanner, Parser, Composer)
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
 
 YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError
+
+MAX_DEPTH = 32  # a study file nests six deep at most (study > cites > cited work > context > sample > unit)
+
+
+class RefusedError(MarkedYAMLError):
+    """YAML the reader refuses; `problem` says what is wrong and what to do, `problem_mark` where."""
+
+    def __init__(self, message: str, mark):
+        super().__init__(problem=message, problem_mark=mark)
 
 
 class LineMap(dict):
@@ -65,91 +82,243 @@ class LineList(list):
         self.item_lines: list[int] = []
 
 
-class _CoreResolver(BaseResolver):
-    pass
+# ------------------------------------------------------------------------------------------------------
+# Characters
+# ------------------------------------------------------------------------------------------------------
+
+# What YAML does not allow to stand in a file (https://yaml.org/spec/1.2.2/#51-character-set): C0 controls
+# other than tab, line feed and carriage return; DEL; C1 controls other than NEL; surrogates; U+FFFE/U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# What text may not hold once read, escapes included: the above and NEL (U+0085). XML 1.0 cannot carry C0
+# controls, surrogates or U+FFFE/U+FFFF at all, and restricts the C1 ones.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0B: "vertical tab", 0x0C: "form feed",
+          0x1B: "ESC", 0x7F: "DEL", 0x85: "NEL", 0xFFFE: "a noncharacter", 0xFFFF: "a noncharacter"}
 
 
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+def describe_character(char: str) -> str:
+    """'U+0007 (BEL)', 'U+D800 (a lone surrogate)'..."""
+    code = ord(char)
+    name = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else _NAMES.get(code, "a control character")
+    return f"U+{code:04X} ({name})"
+
+
+def _mark(text: str, index: int):
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    return yaml.Mark("<unicode string>", index, line, column, None, None)
+
+
+def _check_characters(text: str) -> None:
+    found = _UNPRINTABLE.search(text)
+    if found:
+        mark = _mark(text, found.start())
+        raise RefusedError(f"the file holds {describe_character(found.group())} at column {mark.column + 1}; "
+                           "remove it (study files hold text only)", mark)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Scalars: YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+# ------------------------------------------------------------------------------------------------------
+
+_TAG = "tag:yaml.org,2002:"
+_IMPLICIT: dict[str, list[tuple[str, re.Pattern]]] = {}
 for _tag, _pattern, _first in (
         ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
         ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
         ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
         ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
                   r"|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
-    _CoreResolver.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+    for _char in _first:
+        _IMPLICIT.setdefault(_char, []).append((_TAG + _tag, re.compile(_pattern)))
+_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 
 
-class _Loader(*_bases, SafeConstructor, _CoreResolver):  # type: ignore[misc]
-    def __init__(self, stream: str):
-        _init_parser(self, stream)
-        SafeConstructor.__init__(self)
-        _CoreResolver.__init__(self)
-
-    def construct_object(self, node: Node, deep: bool = False):
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise ConstructorError(None, None, "an alias (*name) repeats an anchored value; write the value "
-                                   "out instead (anchors and aliases are not allowed)", node.start_mark)
-        return super().construct_object(node, deep=True)
-
-
-def _mapping(loader: _Loader, node: MappingNode):
-    result = LineMap(node.start_mark.line + 1)
-    yield result
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        try:
-            hash(key)
-        except TypeError:
-            raise ConstructorError("while reading a mapping", node.start_mark, "a key must be plain text, not "
-                                   "a list or a mapping", key_node.start_mark) from None
-        if key in result:
-            raise ConstructorError("while reading a mapping", node.start_mark,
-                                   f"found duplicate key {key!r} (first at line {result.key_lines[key]})",
-                                   key_node.start_mark)
-        result.key_lines[key] = key_node.start_mark.line + 1
-        result[key] = loader.construct_object(value_node)
-
-
-def _sequence(loader: _Loader, node: SequenceNode):
-    result = LineList(node.start_mark.line + 1)
-    yield result
-    for item in node.value:
-        result.item_lines.append(item.start_mark.line + 1)
-        result.append(loader.construct_object(item))
-
-
-def _int(loader: _Loader, node) -> int:
-    text = loader.construct_scalar(node)
+def _int(text: str) -> int:
     return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
 
 
-def _float(loader: _Loader, node) -> float:
-    text = loader.construct_scalar(node).lower()
+def _float(text: str) -> float:
+    text = text.lower()
     if text.endswith(".inf"):
         return -math.inf if text.startswith("-") else math.inf
     return math.nan if text == ".nan" else float(text)
 
 
-def _other_tag(loader: _Loader, node) -> None:
-    raise ConstructorError(None, None, f"the tag {node.tag} is not allowed; study files hold plain text, "
-                           f"numbers, true/false, lists and mappings", node.start_mark)
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:30] + "...")
 
 
-_Loader.yaml_constructors = {
-    "tag:yaml.org,2002:map": _mapping, "tag:yaml.org,2002:seq": _sequence,
-    "tag:yaml.org,2002:str": SafeConstructor.construct_yaml_str,
-    "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
-    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
-    "tag:yaml.org,2002:int": _int, "tag:yaml.org,2002:float": _float,
-    None: _other_tag,
-}
+def _scalar(event: ScalarEvent, parent: _Open | None):
+    value = event.value
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _TAG + "str"
+        if event.implicit[0]:
+            for candidate, pattern in _IMPLICIT.get(value[:1], ()):
+                if pattern.match(value):
+                    tag = candidate
+                    break
+    if tag == _TAG + "str":
+        return value
+    if tag == _TAG + "null":
+        return None
+    try:
+        if tag == _TAG + "bool":
+            return _BOOLS[value.lower()]
+        if tag == _TAG + "int":
+            return _int(value)
+        if tag == _TAG + "float":
+            return _float(value)
+    except (KeyError, ValueError):
+        what = {"bool": "true or false", "int": "a whole number", "float": "a number"}[tag[len(_TAG):]]
+        digits = " (it has too many digits)" if tag == _TAG + "int" and len(value) > 4000 else ""
+        raise RefusedError(f"{_where(parent)} holds {_short(value)}, which cannot be read as {what}{digits}; "
+                           "fix the value, or quote it to make it text", event.start_mark) from None
+    raise _tag_refused(tag, parent, event)
+
+
+def _tag_refused(tag: str, parent: _Open | None, event) -> RefusedError:
+    tag = "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return RefusedError(f"{_where(parent)} has the tag {tag}, which is not allowed; study files hold plain text, "
+                        "numbers, true/false, lists and mappings: remove the tag", event.start_mark)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Documents
+# ------------------------------------------------------------------------------------------------------
+
+_NO_KEY = object()
+
+
+class _Open:
+    """A mapping or list being filled: the key waiting for its value, and the field it is the value of."""
+
+    __slots__ = ("container", "is_map", "key", "key_line", "field")
+
+    def __init__(self, container, field: str | None):
+        self.container = container
+        self.is_map = isinstance(container, LineMap)
+        self.key = _NO_KEY
+        self.key_line = 0
+        self.field = field
+
+
+def _where(parent: _Open | None) -> str:
+    """How a message names the value now being read."""
+    if parent is None:
+        return "the file"
+    if parent.is_map:
+        return "a key" if parent.key is _NO_KEY else f"field {parent.key!r}"
+    return f"an item of field {parent.field!r}" if parent.field is not None else "a list item"
+
+
+def _build(parser):
+    get = parser.get_event
+    get()  # StreamStartEvent
+    if isinstance(get(), StreamEndEvent):
+        return None
+    stack: list[_Open] = []
+    while True:
+        event = get()
+        kind = type(event)
+        parent = stack[-1] if stack else None
+        if kind is ScalarEvent:
+            value = _scalar(event, parent)
+            if isinstance(value, str):
+                found = _CONTROL.search(value)
+                if found:
+                    raise RefusedError(f"{_where(parent)} holds {describe_character(found.group())}, which "
+                                       "RDF/XML and many tools cannot carry; remove it", event.start_mark)
+            opened = None
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            is_map = kind is MappingStartEvent
+            if event.tag not in (None, "!", _TAG + ("map" if is_map else "seq")):
+                raise _tag_refused(event.tag, parent, event)
+            if parent is not None and parent.is_map and parent.key is _NO_KEY:
+                raise RefusedError("a key must be plain text, not a list or a mapping; write the field's name "
+                                   "as text", event.start_mark)
+            if len(stack) >= MAX_DEPTH:
+                raise RefusedError(f"values are nested more than {MAX_DEPTH} levels deep here; a study file "
+                                   "needs six at most: close the brackets or fix the indentation",
+                                   event.start_mark)
+            line = event.start_mark.line + 1
+            value = LineMap(line) if is_map else LineList(line)
+            field = None if parent is None else parent.field if not parent.is_map else str(parent.key)
+            opened = _Open(value, field)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            done = stack.pop()
+            if not stack:
+                return _end(parser, done.container)
+            continue
+        elif kind is AliasEvent:
+            raise RefusedError(f"an alias (*{event.anchor}) repeats an anchored value; write the value out "
+                               "instead (anchors and aliases are not allowed)", event.start_mark)
+        else:  # pragma: no cover - the parser yields nothing else inside a document
+            raise RefusedError(f"unexpected {kind.__name__}", event.start_mark)
+
+        if parent is None:
+            if opened is None:
+                return _end(parser, value)
+        elif not parent.is_map:
+            parent.container.append(value)
+            parent.container.item_lines.append(event.start_mark.line + 1)
+        elif parent.key is _NO_KEY:
+            container = parent.container
+            if value in container:
+                raise RefusedError(f"the key {value!r} appears twice in this mapping (first at line "
+                                   f"{container.key_lines[value]}); keep one of them", event.start_mark)
+            parent.key = value
+            parent.key_line = event.start_mark.line + 1
+        else:
+            parent.container[parent.key] = value
+            parent.container.key_lines[parent.key] = parent.key_line
+            parent.key = _NO_KEY
+        if opened is not None:
+            stack.append(opened)
+
+
+def _end(parser, value):
+    """The document's value, once the stream is known to hold no second document."""
+    parser.get_event()  # DocumentEndEvent
+    event = parser.get_event()
+    if isinstance(event, DocumentStartEvent):
+        raise RefusedError("a second YAML document starts here; a study file holds one document: remove the "
+                           "'---' line and what follows it, or move that to a file of its own", event.start_mark)
+    return value
+
+
+def _clearer(error: MarkedYAMLError, text: str) -> RefusedError | None:
+    """A clearer message than the parser's for a tab that indents a line and for an escape that names no
+    character; None for other errors."""
+    mark = error.problem_mark
+    if mark is None:
+        return None
+    if "invalid Unicode character escape" in str(error.problem):
+        return RefusedError("an escape in this text names no character (a lone surrogate such as \\ud800, or "
+                            "a code above \\U0010FFFF); write the character itself, or one escape for it "
+                            "(\\U0001F600, not \\ud83d\\ude00)", mark)
+    lines = text.split("\n", mark.line + 1)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    indent = line[:len(line) - len(line.lstrip(" \t"))]
+    if "\t" in indent or "tab" in str(error.problem):
+        column = line.find("\t") + 1 or mark.column + 1
+        return RefusedError(f"a tab indents this line (column {column}); YAML indents with spaces only: "
+                            "replace the tab with spaces", mark)
+    return None
 
 
 def load(text: str):
-    """The one YAML document in `text` as LineMap/LineList/str/int/float/bool/None. Raises YAMLError
-    (MarkedYAMLError with the line where it can) for malformed YAML, duplicate keys and aliases."""
-    loader = _Loader(text)
+    """The one YAML document in `text` as LineMap/LineList/str/int/float/bool/None. Raises RefusedError for
+    what study files may not hold (duplicate keys, aliases, tags, control characters, deep nesting, a
+    second document...) and the parser's MarkedYAMLError for malformed YAML; both carry the line."""
+    _check_characters(text)
     try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+        return _build(_Parser(text))
+    except RefusedError:
+        raise
+    except MarkedYAMLError as error:
+        clearer = _clearer(error, text)
+        if clearer is None:
+            raise
+        raise clearer from None

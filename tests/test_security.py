@@ -45,16 +45,15 @@ def test_no_code_evaluates_or_shells_out_with_text():
     assert found == []
 
 
-def test_study_files_are_read_by_a_safe_loader():
-    assert issubclass(yamlfile._Loader, yaml_safe_constructor())
-    with pytest.raises(yamlfile.YAMLError, match="is not allowed"):
-        yamlfile.load("a: !!python/object/apply:os.system [touch /tmp/pvkg-pwned]\n")
+def test_study_files_are_read_without_building_objects():
+    """The reader builds its data from the parser's events, with no object constructor at all: a tag that
+    would build an object (or any other tagged value) is refused, and nothing runs."""
+    assert not hasattr(yamlfile, "_Loader")
+    for tag in ("!!python/object/apply:os.system [touch /tmp/pvkg-pwned]", "!!python/name:os.system x",
+                "!!binary aGk=", "!!set {a}", "!!timestamp 2020-01-01"):
+        with pytest.raises(yamlfile.YAMLError, match="is not allowed"):
+            yamlfile.load(f"a: {tag}\n")
     assert not Path("/tmp/pvkg-pwned").exists()
-
-
-def yaml_safe_constructor():
-    from yaml.constructor import SafeConstructor
-    return SafeConstructor
 
 
 @pytest.mark.parametrize("text, says", [

@@ -1,5 +1,6 @@
 """The YAML reader: YAML 1.2 core schema, line numbers for every key and item, and refusals of what study
-files never need (duplicate keys, aliases, tags that build objects)."""
+files never need (duplicate keys, aliases, tags that build objects, control characters, deep nesting), each
+with the line it concerns."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import pytest
 
-from pvkg.yamlfile import YAMLError, load
+from pvkg.yamlfile import MAX_DEPTH, RefusedError, YAMLError, load
 
 
 def test_core_schema_not_yaml_1_1():
@@ -24,15 +25,73 @@ def test_every_key_and_item_knows_its_line():
 
 
 @pytest.mark.parametrize("text, message, line", [
-    ("a: 1\nb: 2\na: 3\n", "found duplicate key 'a' (first at line 1)", 3),
-    ("a: &x [1, 2]\nb: *x\n", "anchors and aliases are not allowed", 1),
-    ("a: !!python/object/apply:os.system [echo hi]\n", "is not allowed", 1),
+    ("a: 1\nb: 2\na: 3\n", "the key 'a' appears twice in this mapping (first at line 1); keep one of them", 3),
+    ("a: &x [1, 2]\nb: *x\n", "an alias (*x) repeats an anchored value", 2),  # the alias's line
+    ("a: !!python/object/apply:os.system [echo hi]\n", "field 'a' has the tag !!python/object/apply:os.system, "
+                                                       "which is not allowed", 1),
     ("a: !!binary aGk=\n", "is not allowed", 1),
+    ("a: !!set {x}\n", "field 'a' has the tag !!set", 1),
+    ("a: !!map [1]\n", "field 'a' has the tag !!map", 1),
     ("? [1]\n: 2\n", "a key must be plain text", 1),
     ("a: [1,\n", "expected", 2),
+    ("a:\n  b: !!int twelve\n", "field 'b' holds 'twelve', which cannot be read as a whole number", 2),
+    ("a: !!float x\n", "cannot be read as a number", 1),
+    ("a: !!bool maybe\n", "cannot be read as true or false", 1),
+    ("a: " + "9" * 5000 + "\n", "(it has too many digits)", 1),  # Python reads at most 4,300
+    ("1" + "0" * 5000 + ": x\n", "cannot be read as a whole number", 1),
+    ("a: 1\n---\nb: 2\n", "a second YAML document starts here", 2),
+    ("a:\n\t- b\n", "a tab indents this line (column 1); YAML indents with spaces only", 2),
+    ('a: "x \\ud83d y"\n', "names no character (a lone surrogate", 1),
+    ('a:\n  - "\\a"\n', "an item of field 'a' holds U+0007 (BEL), which RDF/XML and many tools cannot carry", 2),
+    ('a: "\\e[1m"\n', "field 'a' holds U+001B (ESC)", 1),
+    ('a: "x\\0"\n', "field 'a' holds U+0000 (NUL)", 1),
+    ('a: "\\x85"\n', "U+0085 (NEL)", 1),
+    ('a: "\\uFFFE"\n', "U+FFFE (a noncharacter)", 1),
+    ("a: b\nc: d\x07e\n", "the file holds U+0007 (BEL) at column 5; remove it", 2),  # raw, not escaped
+    ("a: b\x7f\n", "the file holds U+007F (DEL) at column 5", 1),
+    ("a: " + "[" * 33 + "]" * 33 + "\n", "values are nested more than 32 levels deep", 1),
 ])
 def test_refusals_carry_a_line(text, message, line):
-    with pytest.raises(YAMLError) as caught:
+    with pytest.raises(RefusedError if message != "expected" else YAMLError) as caught:
         load(text)
     assert message in str(caught.value)
     assert caught.value.problem_mark.line + 1 == line
+
+
+def test_nesting_as_deep_as_a_study_file_needs_is_read():
+    lists = MAX_DEPTH - 1  # inside the top-level mapping
+    value = load("a: " + "[" * lists + "]" * lists + "\n")["a"]
+    for _ in range(lists - 1):
+        [value] = value
+    assert value == []
+
+
+@pytest.mark.parametrize("depth", [10_000, 300_000])
+def test_very_deep_nesting_is_refused_without_recursion(depth):
+    """libyaml's own composer recurses in C and crashes the interpreter near 100,000 levels; this reader
+    never recurses, so it refuses at MAX_DEPTH whatever the depth (300,000 levels fit in 600 kB)."""
+    for text in ("[" * depth + "]" * depth, "{a: " * depth + "1" + "}" * depth, "- " * depth + "x"):
+        with pytest.raises(RefusedError) as caught:
+            load(text)
+        assert "nested more than 32 levels deep" in caught.value.problem
+
+
+def test_an_alias_bomb_is_refused_at_its_first_alias():
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(20)]
+    with pytest.raises(RefusedError) as caught:
+        load("\n".join(lines))
+    assert caught.value.problem_mark.line == 1 and "*a" in caught.value.problem
+
+
+def test_text_that_looks_like_other_types_or_syntax_stays_text():
+    data = load('q: "12"\ns: !!str 12\ni: !!int "12"\nl: "x\\u2028y"\nt: "a\\tb\\nc"\nd: \'He said "x"\'\n')
+    assert data == {"q": "12", "s": "12", "i": 12, "l": "x\u2028y", "t": "a\tb\nc", "d": 'He said "x"'}
+
+
+def test_an_unused_anchor_is_harmless():
+    assert load("a: &x 1\nb: 2\n") == {"a": 1, "b": 2}
+
+
+def test_empty_documents_are_nothing():
+    assert load("") is None and load("# only a comment\n") is None and load("---\n") is None

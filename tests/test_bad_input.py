@@ -1,0 +1,218 @@
+"""Bad inputs that cannot sensibly be committed as files under data/invalid/: a 50 MB file, links that
+loop or lead nowhere, files no one may read, a pipe, nesting deep enough to crash a recursive parser. Each is
+made at test time beside copies of the seed studies and checked by the same harness as the committed ones
+(tests/test_loader.py, `assert_refused`): exit 1, one line per problem naming the file, what to do, the good
+files named as fine, nothing written, no traceback. Each test's docstring says what it must produce."""
+
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from test_loader import DATA, GOOD, assert_refused, run_pvkg, seed_corpus
+
+from pvkg.studies import MAX_FILE_BYTES
+
+
+def _link(target: str, link: Path) -> None:
+    try:
+        os.symlink(target, link)
+    except (OSError, NotImplementedError):  # pragma: no cover - Windows without the privilege
+        pytest.skip("this system cannot make symbolic links")
+
+
+def _deny(path: Path) -> None:
+    """chmod 000, or skip the test where that does not stop this process (root, with CAP_DAC_OVERRIDE, reads
+    and searches whatever the mode: the links and the folder named x.yaml above are unreadable even to it)."""
+    path.chmod(0)
+    try:
+        os.listdir(path) if path.is_dir() else path.open("rb").close()
+    except PermissionError:
+        return
+    path.chmod(0o755)
+    pytest.skip("this process reads files whatever their mode (root)")
+
+
+def test_a_50_mb_file_is_refused_unread(tmp_path):
+    """`big.yaml: is 50.0 MB, more than the 1 MB a study file may have ...; check that it is a study file,
+    or split it` -- refused from its size alone, without reading it, in well under a second."""
+    studies = seed_corpus(tmp_path)
+    chunk = b"- id: x\n  note: a long line of perfectly valid YAML that goes on and on\n" * 14_000  # ~1 MB
+    with open(studies / "big.yaml", "wb") as f:
+        for _ in range(50_000_000 // len(chunk) + 1):
+            f.write(chunk)
+        f.truncate(50_000_000)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        assert_refused(studies, "is 50.0 MB, more than the 1 MB a study file may have", "big.yaml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5
+    assert peak < 10_000_000, f"{peak / 1e6:.1f} MB allocated"  # the whole run (~5 MB); the file is not read
+
+
+def test_a_file_just_over_the_limit_is_refused_and_one_at_it_is_read(tmp_path):
+    """`over.yaml: is 1.0 MB, more than the 1 MB a study file may have` one byte over the limit; a file of
+    exactly MAX_FILE_BYTES is read (and here found to be no study)."""
+    studies = seed_corpus(tmp_path)
+    (studies / "over.yaml").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    assert_refused(studies, "is 1.0 MB, more than the 1 MB a study file may have", "over.yaml")
+    (studies / "over.yaml").unlink()
+    (studies / "at-limit.yaml").write_bytes(b"#" * MAX_FILE_BYTES)
+    assert_refused(studies, "is empty; a study file needs at least id, type, title and findings", "at-limit.yaml")
+
+
+def test_a_symlink_loop_in_the_studies_folder(tmp_path):
+    """`studies/loop: is a link to .../studies, a folder that holds this link, so searching it would never
+    end; remove the link or point it elsewhere` -- at once, with no RecursionError; the same for a link in a
+    subfolder back up to the studies folder, and for one to the folder above it."""
+    studies = seed_corpus(tmp_path)
+    _link(".", studies / "loop")
+    (studies / "sub").mkdir()
+    _link("..", studies / "sub" / "back")
+    _link("..", studies / "up")
+    problems = assert_refused(studies, "a folder that holds this link, so searching it would never end; remove "
+                                       "the link or point it elsewhere", "loop")
+    assert [p.split(": ", 1)[0].rsplit("/", 2)[-2:] for p in problems] == [["studies", "loop"], ["sub", "back"],
+                                                                            ["studies", "up"]]
+
+
+def test_a_link_to_another_folder_is_followed(tmp_path):
+    """Not a bad input: a link to a folder elsewhere is searched like a subfolder (its studies are read and
+    named as fine), and a second link to the same folder does not read its files twice."""
+    studies = seed_corpus(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "minimal-study.yaml").write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
+    _link(str(shared), studies / "shared")
+    _link(str(shared), studies / "shared-again")
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 0, stderr
+    assert (tmp_path / "dist" / "pvkg.ttl").read_bytes().count(b"finding/minimal-01") >= 1
+
+
+def test_a_link_named_like_a_study_file_that_leads_to_itself(tmp_path):
+    """`self.yaml: is a link that leads back to itself (a loop of links); point it at a study file or
+    remove it`."""
+    studies = seed_corpus(tmp_path)
+    _link("self.yaml", studies / "self.yaml")
+    assert_refused(studies, "is a link that leads back to itself (a loop of links); point it at a study file or "
+                            "remove it", "self.yaml")
+
+
+def test_a_broken_link_named_like_a_study_file(tmp_path):
+    """`gone.yaml: is a link to 'moved-away.yaml', which does not exist; fix the link or remove it` -- a file
+    no one can read, root included."""
+    studies = seed_corpus(tmp_path)
+    _link("moved-away.yaml", studies / "gone.yaml")
+    assert_refused(studies, "is a link to 'moved-away.yaml', which does not exist; fix the link or remove it",
+                   "gone.yaml")
+
+
+def test_a_folder_named_like_a_study_file(tmp_path):
+    """`folder.yaml: is a folder, not a study file; rename it so that its name does not end in .yaml or .yml`
+    -- another entry that cannot be read as a file, even by root. The study files inside it are still read."""
+    studies = seed_corpus(tmp_path)
+    (studies / "folder.yaml").mkdir()
+    (studies / "folder.yaml" / "minimal-study.yaml").write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
+    assert_refused(studies, "is a folder, not a study file; rename it so that its name does not end in .yaml or "
+                            ".yml", "folder.yaml")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_pipe_named_like_a_study_file(tmp_path):
+    """`pipe.yaml: is not a plain file (a pipe, socket or device); a study file must be a plain text file` --
+    without opening it, which would wait forever for a writer."""
+    studies = seed_corpus(tmp_path)
+    os.mkfifo(studies / "pipe.yaml")
+    assert_refused(studies, "is not a plain file (a pipe, socket or device)", "pipe.yaml")
+
+
+def test_a_study_file_no_one_may_read(tmp_path):
+    """`secret.yaml: cannot be read (Permission denied); make it readable (chmod a+r) or move it out of the
+    studies folder`."""
+    studies = seed_corpus(tmp_path)
+    secret = studies / "secret.yaml"
+    secret.write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
+    _deny(secret)
+    try:
+        assert_refused(studies, "cannot be read (Permission denied); make it readable (chmod a+r)", "secret.yaml")
+    finally:
+        secret.chmod(0o644)
+
+
+def test_a_subfolder_no_one_may_search(tmp_path):
+    """`locked: cannot be searched for study files (Permission denied); make it readable or remove it`."""
+    studies = seed_corpus(tmp_path)
+    locked = studies / "locked"
+    locked.mkdir()
+    _deny(locked)
+    try:
+        assert_refused(studies, "cannot be searched for study files (Permission denied)", "locked")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_file_of_zero_bytes(tmp_path):
+    """`nothing.yaml: is empty; a study file needs at least id, type, title and findings` (the committed
+    empty.yaml holds its header comment, so it is not quite empty)."""
+    studies = seed_corpus(tmp_path)
+    (studies / "nothing.yaml").write_bytes(b"")
+    assert_refused(studies, "is empty; a study file needs at least id, type, title and findings", "nothing.yaml")
+
+
+def test_nesting_deep_enough_to_crash_a_recursive_parser(tmp_path):
+    """`deep.yaml:1: values are nested more than 32 levels deep here; ... close the brackets or fix the
+    indentation` for 300,000 nested lists (600 kB, under the size limit), which crash libyaml's recursive
+    composer with a segmentation fault; quickly."""
+    studies = seed_corpus(tmp_path)
+    (studies / "deep.yaml").write_text("[" * 300_000 + "]" * 300_000, encoding="ascii")
+    started = time.perf_counter()
+    assert_refused(studies, "values are nested more than 32 levels deep here", "deep.yaml", 1)
+    assert time.perf_counter() - started < 5
+
+
+def test_the_alias_bomb_is_refused_quickly_and_small(tmp_path):
+    """`alias-bomb.yaml:6: an alias (*a) repeats an anchored value; ...` (the committed file, nine levels
+    of nine aliases) -- at its first alias, before anything expands: in well under a second and a few MB."""
+    studies = seed_corpus(tmp_path)
+    (studies / "alias-bomb.yaml").write_bytes((DATA / "invalid" / "alias-bomb.yaml").read_bytes())
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        assert_refused(studies, "an alias (*a) repeats an anchored value", "alias-bomb.yaml", 6)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5
+    assert peak < 20_000_000, f"{peak / 1e6:.1f} MB allocated"
+
+
+def test_hidden_files_are_not_study_files(tmp_path):
+    """Not a bad input: an editor's lock file (Emacs makes `.#name.yaml`, a link to nowhere) or a macOS
+    `._name.yaml` beside the studies is skipped, like a .git folder, and the build succeeds."""
+    studies = seed_corpus(tmp_path)
+    _link("someone@host.1234:1700000000", studies / f".#{GOOD}")
+    (studies / f"._{GOOD}").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (studies / ".git").mkdir()
+    (studies / ".git" / "broken.yaml").write_text("id: [\n")
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 0, stderr
+
+
+def test_a_broken_link_appearing_after_a_build_is_reported_by_the_next_query(tmp_path):
+    """`pvkg query` checks whether the built graph is stale by the times of its inputs: a study file that
+    cannot be read counts as changed, so the query rebuilds and the build says what is wrong (it used to
+    stop with a FileNotFoundError traceback)."""
+    studies = seed_corpus(tmp_path)
+    out = tmp_path / "dist"
+    assert run_pvkg("build", "--studies", studies, "--out", out, "--no-reason")[0] == 0
+    _link("moved-away.yaml", studies / "gone.yaml")
+    code, stderr = run_pvkg("query", "studies", "--studies", studies, "--out", out)
+    assert code == 1 and "gone.yaml: is a link to 'moved-away.yaml', which does not exist" in stderr
+    assert "Traceback" not in stderr
