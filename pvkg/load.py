@@ -7,6 +7,7 @@ to the file and line it came from, which later stages use to word their messages
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,20 @@ def short_citation(work: Work) -> str:
     return _join_names(families) + year
 
 
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def citation_language(work: Work) -> str:
+    """The language tag of a work's author-year label: English ('et al.', and names in Latin script), but
+    for names in another script, whose language the label cannot know, 'und' with the script where it is
+    Arabic ('und-Arab'), so that the tag never claims Latin script for Persian names."""
+    names = " ".join(a.partition(",")[0] for a in work.named_authors)
+    if not names or _LATIN.search(names):
+        return "en"
+    return "und-Arab" if _ARABIC.search(names) else "und"
+
+
 def full_citation(work: Work) -> str:
     parts = []
     if work.named_authors:
@@ -251,7 +266,7 @@ class _Builder:
         self.sources.add(iri, work.where, subject)
         self.add(iri, RDF.type, BIBO.AcademicArticle)
         self.add(iri, DCTERMS.identifier, Literal(work.id))
-        self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
+        self.add(iri, RDFS.label, Literal(short_citation(work), lang=citation_language(work)))
         self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
         self.lang(iri, DCTERMS.title, work.title)
         for name in work.named_authors:

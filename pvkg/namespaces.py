@@ -4,6 +4,7 @@ is made here and nowhere else, so the same input always gives the same IRIs."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -132,9 +133,12 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def slugify(text: str) -> str:
-    """A lower-case ASCII slug for IRIs minted from names ("Luna-Reyes, Luis F." -> "luna-reyes-luis-f")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """A lower-case slug for IRIs minted from names: letters and digits of every script are kept, accents
+    too, and anything else becomes '-' ("Luna-Reyes, Luis F." -> "luna-reyes-luis-f", "Purón-Cid, G." ->
+    "purón-cid-g", "رضایی, علی" -> "رضایی-علی"). Folding to ASCII would make 'Doé' and 'Doe' one person and a
+    name in Persian script empty. A name with no letter or digit at all gets a slug from its hash."""
+    slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", text).casefold()).strip("-")
+    return slug or "n" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def concept_iri(concept_id: str) -> URIRef:
