@@ -491,7 +491,7 @@ class _FileReader:
             self._problem(None, f"malformed YAML: {' '.join(str(e).split())}")
             return None
         if data is None:
-            self._problem(None, "is empty; a study file needs at least id, type, title and findings")
+            self._problem(None, "is empty; a study file needs at least id, title (or authors) and findings")
             return None
         if not isinstance(data, LineMap):
             self._problem(getattr(data, "line", 1),

@@ -122,13 +122,16 @@ def _check_characters(text: str) -> None:
 # ------------------------------------------------------------------------------------------------------
 
 _TAG = "tag:yaml.org,2002:"
+# (tag, pattern of a plain scalar that has it, characters such a scalar can start with)
+CORE_SCHEMA = (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+              r"|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+)
 _IMPLICIT: dict[str, list[tuple[str, re.Pattern]]] = {}
-for _tag, _pattern, _first in (
-        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                  r"|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
+for _tag, _pattern, _first in CORE_SCHEMA:
     for _char in _first:
         _IMPLICIT.setdefault(_char, []).append((_TAG + _tag, re.compile(_pattern)))
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}

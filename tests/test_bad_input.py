@@ -64,7 +64,8 @@ def test_a_file_just_over_the_limit_is_refused_and_one_at_it_is_read(tmp_path):
     assert_refused(studies, "is 1.0 MB, more than the 1 MB a study file may have", "over.yaml")
     (studies / "over.yaml").unlink()
     (studies / "at-limit.yaml").write_bytes(b"#" * MAX_FILE_BYTES)
-    assert_refused(studies, "is empty; a study file needs at least id, type, title and findings", "at-limit.yaml")
+    assert_refused(studies, "is empty; a study file needs at least id, title (or authors) and findings",
+                   "at-limit.yaml")
 
 
 def test_a_symlink_loop_in_the_studies_folder(tmp_path):
@@ -159,11 +160,11 @@ def test_a_subfolder_no_one_may_search(tmp_path):
 
 
 def test_a_file_of_zero_bytes(tmp_path):
-    """`nothing.yaml: is empty; a study file needs at least id, type, title and findings` (the committed
+    """`nothing.yaml: is empty; a study file needs at least id, title (or authors) and findings` (the committed
     empty.yaml holds its header comment, so it is not quite empty)."""
     studies = seed_corpus(tmp_path)
     (studies / "nothing.yaml").write_bytes(b"")
-    assert_refused(studies, "is empty; a study file needs at least id, type, title and findings", "nothing.yaml")
+    assert_refused(studies, "is empty; a study file needs at least id, title (or authors) and findings", "nothing.yaml")
 
 
 def test_nesting_deep_enough_to_crash_a_recursive_parser(tmp_path):

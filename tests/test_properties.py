@@ -36,6 +36,7 @@ from pvkg.errors import PvkgError
 from pvkg.pipeline import build_graph
 from pvkg.query import load_queries, run_query
 from pvkg.store import OxigraphStore
+from pvkg.yamlfile import CORE_SCHEMA
 from pvkg.yamlfile import load as load_yaml
 
 # Deterministic in CI and nothing written into the repository: no example database, and hypothesis's own
@@ -104,12 +105,7 @@ class _Dumper(yaml.SafeDumper):
     .inf, True). A string written plain is then one that any YAML reader reads as that string."""
 
 
-for _tag, _pattern, _first in (
-        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                  r"|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
+for _tag, _pattern, _first in CORE_SCHEMA:  # the reader's own rules
     _Dumper.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
 
 YAML_STYLES = ("block", "flow", "double-quoted", "ascii", "narrow")
