@@ -5,6 +5,8 @@ Nothing is written unless every earlier stage passed, and then only by atomic re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from . import resources
+from . import __version__, resources
 from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
@@ -26,6 +28,7 @@ GRAPH_FILE = "pvkg.ttl"
 
 
 CACHE_DIR = ".cache"  # inside the output folder: results reused by the next build
+BUILT_BY_FILE = "built-by.json"  # in CACHE_DIR: which pvkg code made the graph beside it
 
 
 @dataclass
@@ -122,8 +125,11 @@ def write_build(result: Build, out_dir: Path) -> Path:
     from."""
     target = out_dir / GRAPH_FILE
     remove_leftovers(out_dir, [GRAPH_FILE, DESCRIPTION_FILE])
+    remove_leftovers(out_dir / CACHE_DIR, [BUILT_BY_FILE])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
-    write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description})
+    built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint()}).encode("utf-8")
+    write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
+                      out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
     return target
@@ -137,6 +143,24 @@ def input_files(studies: Path) -> list[Path]:
             *resources.vocabulary_files(), *study_files([studies])]
 
 
+def code_fingerprint() -> str:
+    """A hash of pvkg's own code: a graph built by other code (an upgrade, a checkout of another commit)
+    may differ though no input file changed."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _built_by_this_code(out_dir: Path) -> bool:
+    try:
+        return json.loads((out_dir / CACHE_DIR / BUILT_BY_FILE).read_text(encoding="utf-8"))["code"] \
+            == code_fingerprint()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no record (an older build), or a damaged one: build again
+
+
 def _mtime(path: Path) -> float:
     """When a file last changed; one that cannot be read counts as changed now, so that the build runs and
     reports it."""
@@ -147,12 +171,12 @@ def _mtime(path: Path) -> float:
 
 
 def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
-    """The built graph file, rebuilt first when it is missing or older than any of its inputs. Returns the
-    file and the Build when one was made."""
+    """The built graph file, rebuilt first when it is missing, older than any of its inputs, or made by other
+    pvkg code. Returns the file and the Build when one was made."""
     target = out_dir / GRAPH_FILE
     if target.is_file():
         built_at = target.stat().st_mtime
-        if all(_mtime(p) <= built_at for p in input_files(studies)):
+        if all(_mtime(p) <= built_at for p in input_files(studies)) and _built_by_this_code(out_dir):
             return target, None
     result = build_graph([studies], cache_dir=out_dir / CACHE_DIR)
     return write_build(result, out_dir), result

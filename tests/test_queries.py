@@ -165,6 +165,23 @@ def test_query_builds_the_graph_when_it_is_missing(cli, tmp_path):
     assert "Luna et al. (2024)" in stdout
 
 
+def test_a_graph_built_by_other_pvkg_code_is_rebuilt(cli, tmp_path):
+    """No input changed, but the graph was made by other code (an upgrade, another commit): build again."""
+    import json
+    out = tmp_path / "dist"
+    assert cli("query", "studies", "--out", out)[0] == 0
+    record = out / ".cache" / "built-by.json"
+    assert json.loads(record.read_text())["code"]
+    record.write_text(json.dumps({"pvkg": "0.0.1", "code": "other code"}))
+    code, _, stderr = cli("query", "studies", "--out", out)
+    assert code == 0 and "built" in stderr
+    record.unlink()  # a build from before the record existed
+    code, _, stderr = cli("query", "studies", "--out", out)
+    assert code == 0 and "built" in stderr
+    code, _, stderr = cli("query", "studies", "--out", out)
+    assert code == 0 and "built" not in stderr
+
+
 def test_answer_prints_each_question_then_its_table(cli, tmp_path):
     code, out, stderr = cli("answer", "--out", tmp_path)
     assert code == 0, stderr
