@@ -14,7 +14,7 @@ import typer
 
 from . import __version__, pipeline, resources
 from .errors import InputError, PvkgError, UsageError
-from .export import write_atomic
+from .export import check_replaceable, replace_folder, write_atomic
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
 from .query import answers, bind_parameters, get_query, load_queries, run_query
@@ -355,11 +355,13 @@ def docs(
     dist: DistOption = Path("dist"),
 ) -> None:
     """Write HTML documentation of the ontology and its concept schemes (classes, properties, definitions,
-    labels in every language, domains and ranges, concept hierarchies)."""
+    labels in every language, domains and ranges, concept hierarchies). OUT is replaced whole."""
     from .docs import write_docs
 
+    check_replaceable(out)  # before building
     path, result = _built(studies, dist)
-    files = write_docs(result.graph if result is not None else pipeline.load_built(path), out)
+    graph = result.graph if result is not None else pipeline.load_built(path)
+    files = replace_folder(out, lambda folder: write_docs(graph, folder))
     typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
@@ -372,12 +374,13 @@ def report(
     dist: DistOption = Path("dist"),
 ) -> None:
     """Write the evidence report: a static HTML page with figures of what the studies found (values and the
-    characteristics behind them, drivers and barriers, studies by country and method)."""
+    characteristics behind them, drivers and barriers, studies by country and method). OUT is replaced whole."""
     from .report import write_report
 
+    check_replaceable(out)  # before building
     path, result = _built(studies, dist)
     store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
-    files = write_report(store, out, lang or "en")
+    files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
     typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 

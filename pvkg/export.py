@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
@@ -24,7 +25,7 @@ from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from . import resources
-from .errors import PvkgError
+from .errors import PvkgError, UsageError
 from .load import PREFIXES
 from .namespaces import BASE, PVKG
 
@@ -527,3 +528,32 @@ def remove_leftovers(folder: Path, names: list[str]) -> None:
     for name in names:
         for leftover in folder.glob(f".{name}.*{TEMPORARY_SUFFIX}"):
             leftover.unlink(missing_ok=True)
+
+
+PAGE_SUFFIXES = {".html", ".svg", ".css"}  # what a folder of pages (docs/, report/) holds
+
+
+def replace_folder(target: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write a folder of pages beside `target` (with `write`, which returns the files it wrote), then swap it
+    in: no page of an earlier run stays behind, and a failure leaves the earlier folder as it was."""
+    check_replaceable(target)
+    fresh = target.with_name(f".{target.name}.new")
+    old = target.with_name(f".{target.name}.old")
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    written = write(fresh)
+    if target.exists():
+        target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return [target / path.relative_to(fresh) for path in written]
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse to replace a folder that holds anything but pages pvkg writes (`--out .`, or `--out docs` in a
+    checkout, would otherwise swap away files of someone's own)."""
+    foreign = sorted(str(f.relative_to(target)) for f in target.rglob("*")
+                     if f.is_file() and f.suffix not in PAGE_SUFFIXES) if target.is_dir() else []
+    if foreign or target.is_file():
+        raise UsageError(f"{target}: holds files pvkg does not write ({', '.join(foreign[:3]) or target.name}), "
+                         "and pvkg replaces this folder whole; choose another --out")

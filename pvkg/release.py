@@ -9,8 +9,6 @@ version's CHANGELOG entry.
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from rdflib import BNode, URIRef
 from . import __version__, resources
 from .describe import write_description
 from .errors import PvkgError, UsageError
-from .export import EXTENSIONS, GRAPH_FORMATS, Triple, trig_bytes, write_atomic
+from .export import EXTENSIONS, GRAPH_FORMATS, Triple, check_replaceable, replace_folder, trig_bytes, write_atomic
 from .load import load_ontology
 from .namespaces import BASE, ONTOLOGY_IRI
 from .nanopub import nanopub_bytes
@@ -31,7 +29,6 @@ DATA_GRAPH = URIRef(BASE + "graph/data")  # the data's named graph in TriG; the 
 NANOPUB_FILE = "pvkg.nanopub.trig"
 CHANGELOG_FILE = "CHANGELOG.md"
 PAGE_FOLDERS = ("docs", "report")
-PAGE_SUFFIXES = {".html", ".svg", ".css"}  # what they hold
 
 
 @dataclass
@@ -108,7 +105,7 @@ def check_release(out_dir: Path, changelog: Path) -> str:
     and page folders it may replace."""
     entry = changelog_entry(changelog)
     for folder in PAGE_FOLDERS:
-        _check_replaceable(out_dir / folder)
+        check_replaceable(out_dir / folder)
     return entry
 
 
@@ -134,35 +131,10 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     context = out_dir / resources.context_file().name
     write_atomic(context, resources.context_file().read_bytes())
     written.append(context)
-    written += _replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
-    written += _replace_folder(out_dir / PAGE_FOLDERS[1],
+    written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
+    written += replace_folder(out_dir / PAGE_FOLDERS[1],
                                lambda folder: write_report(OxigraphStore.from_graph(build.graph), folder, lang))
     write_atomic(out_dir / CHANGELOG_FILE, f"# pvkg {__version__}\n\n{entry}".encode())
     written.append(out_dir / CHANGELOG_FILE)
     return written
 
-
-def _replace_folder(target: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
-    """Write a folder of pages beside `target`, then swap it in: no page of an earlier release stays
-    behind, and a failure leaves the earlier folder as it was."""
-    _check_replaceable(target)
-    fresh = target.with_name(f".{target.name}.new")
-    old = target.with_name(f".{target.name}.old")
-    for leftover in (fresh, old):
-        shutil.rmtree(leftover, ignore_errors=True)
-    written = write(fresh)
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-    return [target / path.relative_to(fresh) for path in written]
-
-
-def _check_replaceable(target: Path) -> None:
-    """Refuse to replace a folder that holds anything but pages pvkg writes (`--out .` in a checkout would
-    otherwise swap away its docs/)."""
-    foreign = sorted(str(f.relative_to(target)) for f in target.rglob("*")
-                     if f.is_file() and f.suffix not in PAGE_SUFFIXES) if target.is_dir() else []
-    if foreign or target.is_file():
-        raise UsageError(f"{target}: holds files pvkg does not write ({', '.join(foreign[:3]) or target.name}), "
-                         "and a release replaces this folder whole; choose another --out")

@@ -296,3 +296,19 @@ def test_release_never_replaces_a_folder_of_someone_elses_files(cli, tmp_path):
     assert code == 2 and "docs: holds files pvkg does not write (encoding.md)" in err
     assert (out / "docs" / "encoding.md").read_text() == "# notes of our own\n"
     assert sorted(p.name for p in out.iterdir()) == ["docs"]  # refused before building or writing anything
+
+
+def test_docs_and_report_replace_their_folder_whole_and_only_a_folder_of_pages(cli, built, tmp_path):
+    path, _ = built
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "scheme-removed.html").write_text("<p>a page of an earlier run</p>")
+    assert cli("docs", "--out", docs, "--dist", path.parent)[0] == 0
+    assert (docs / "index.html").is_file() and not (docs / "scheme-removed.html").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.md").write_text("my own notes\n")
+    for command in ("docs", "report"):
+        code, _, err = cli(command, "--out", mine, "--dist", path.parent)
+        assert code == 2 and "mine: holds files pvkg does not write (notes.md)" in err, err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.md"]
