@@ -530,7 +530,8 @@ def remove_leftovers(folder: Path, names: list[str]) -> None:
             leftover.unlink(missing_ok=True)
 
 
-PAGE_SUFFIXES = {".html", ".svg", ".css"}  # what a folder of pages (docs/, report/) holds
+PAGE_FOLDERS = ("docs", "report")  # what `pvkg docs` and `pvkg report` write beside the built graph
+PAGE_SUFFIXES = {".html", ".svg", ".css"}  # what such a folder of pages holds
 
 
 def replace_folder(target: Path, write: Callable[[Path], list[Path]]) -> list[Path]:

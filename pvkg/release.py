@@ -17,7 +17,16 @@ from rdflib import BNode, URIRef
 from . import __version__, resources
 from .describe import write_description
 from .errors import PvkgError, UsageError
-from .export import EXTENSIONS, GRAPH_FORMATS, Triple, check_replaceable, replace_folder, trig_bytes, write_atomic
+from .export import (
+    EXTENSIONS,
+    GRAPH_FORMATS,
+    PAGE_FOLDERS,
+    Triple,
+    check_replaceable,
+    replace_folder,
+    trig_bytes,
+    write_atomic,
+)
 from .load import load_ontology
 from .namespaces import BASE, ONTOLOGY_IRI
 from .nanopub import nanopub_bytes
@@ -28,7 +37,6 @@ EXPORT_FORMATS = (*GRAPH_FORMATS, "trig", "nanopub")
 DATA_GRAPH = URIRef(BASE + "graph/data")  # the data's named graph in TriG; the ontology's is its own IRI
 NANOPUB_FILE = "pvkg.nanopub.trig"
 CHANGELOG_FILE = "CHANGELOG.md"
-PAGE_FOLDERS = ("docs", "report")
 
 
 @dataclass

@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from . import __version__, pages, resources
 from .describe import DESCRIPTION_FILE
 from .errors import PvkgError, UsageError
-from .export import GRAPH_FORMATS, jsonld_bytes, write_atomic
+from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .query import CannedQuery, QueryResult, asking_study, canned_text, check_columns, load_queries
 from .remote import Endpoint
@@ -357,8 +357,25 @@ class PvkgServer:
                      for q in questions]
         downloads = [{"path": f"/download/pvkg.{ext}", "label": GRAPH_FORMATS[name][2]}
                      for ext, name in DOWNLOADS.items()] if self.built is not None else []
+        written = [folder for folder in PAGE_FOLDERS
+                   if self.built is not None and (self.built.parent / folder / "index.html").is_file()]
         return self.page("home.html", title="pvkg", facts=facts, questions=described, others=others,
-                         downloads=downloads)
+                         downloads=downloads, written=written)
+
+    def written_pages(self, folder: str):
+        """An endpoint serving the files of a folder of pages beside the built graph (index.html for the
+        folder itself), found when asked for, so that pages written while the server runs are served too."""
+
+        async def endpoint(request: Request) -> Response:
+            root = self.built.parent / folder if self.built is not None else None
+            relative = request.path_params["path"] or "index.html"
+            target = (root / relative).resolve() if root is not None else None
+            if target is None or not target.is_file() or not target.is_relative_to(root.resolve()):
+                return self.error_page(404, f"Nothing here: run pvkg {folder} to write the {folder} beside the "
+                                            "graph.")
+            return FileResponse(target)
+
+        return endpoint
 
     async def editor(self, request: Request) -> Response:
         return self.page("editor.html", title="Query editor", query=request.query_params.get("query", EDITOR_QUERY),
@@ -577,6 +594,8 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
         Route("/.well-known/void", server.dataset_description),
         Route("/resource", server.resource_by_iri),
         Mount("/static", app=StaticFiles(directory=static), name="static"),
+        # what `pvkg docs` and `pvkg report` (or a release) wrote beside the built graph, once they have
+        *(Route(f"/{folder}/{{path:path}}", server.written_pages(folder)) for folder in PAGE_FOLDERS),
         Route("/{path:path}", server.resource_at_path),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=READ_METHODS,

@@ -445,3 +445,29 @@ def test_serve_refuses_a_port_in_use_in_one_line(server, cli):
     assert code == 2
     assert err.strip().splitlines() == [err.strip().splitlines()[0]]
     assert f"cannot listen on 127.0.0.1:{port}" in err
+
+
+def test_the_documentation_and_report_beside_the_graph_are_served(server, seed_build):
+    """What `pvkg docs` and `pvkg report` wrote beside the built graph is served at /docs/ and /report/ (and
+    linked from the start page) as soon as it is there; before, those paths answer 404."""
+    import shutil
+
+    from pvkg.docs import write_docs
+    from pvkg.report import write_report
+    dist = server.directory / "dist"
+    assert http(f"{server.url}/docs/")[0] == 404 and "/docs/" not in http(f"{server.url}/")[2].decode()
+    try:
+        write_docs(seed_build.graph, dist / "docs")
+        write_report(seed_build.graph, dist / "report")
+        home = http(f"{server.url}/")[2].decode()
+        assert 'href="/docs/"' in home and 'href="/report/"' in home
+        status, headers, body = http(f"{server.url}/docs/")
+        assert status == 200 and headers["Content-Type"].startswith("text/html") and b'id="Finding"' in body
+        assert http(f"{server.url}/docs/scheme-values.html")[0] == 200
+        status, _, body = http(f"{server.url}/report/")
+        assert status == 200 and b"figures/value-network.svg" in body
+        assert http(f"{server.url}/report/figures/value-network.svg")[0] == 200
+        assert http(f"{server.url}/docs/%2E%2E/pvkg.ttl")[0] == 404  # nothing outside the folder
+    finally:
+        shutil.rmtree(dist / "docs", ignore_errors=True)
+        shutil.rmtree(dist / "report", ignore_errors=True)
