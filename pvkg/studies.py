@@ -24,7 +24,10 @@ from .namespaces import CONCEPT_PREFIXES, DIRECTIONS, FINDING_KINDS, LEVELS, SLU
 from .yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from .yamlfile import load as load_yaml
 
-LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+# A BCP 47 tag as study files use them: a lower-case language, then an optional script (Arab), region (IR,
+# 419) and variants; no extensions or private use. The quality check (queries/qc/language-tag) agrees.
+LANG_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+                      r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")  # becomes an IRI: no space, nothing an IRI cannot hold
 CONCEPT_ID = re.compile(r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -294,6 +297,10 @@ class _Map:
         if not isinstance(value, dict):
             self.problem(f"field {key!r} must be text or a mapping of language tags to text ({what}), "
                          f"not {_kind(value)}", key)
+            return {}
+        if not value:
+            self.problem(f"field {key!r} is an empty mapping; give the text ({what}), or leave the field out",
+                         key)
             return {}
         result: LangText = {}
         for tag, text in value.items():
@@ -692,6 +699,10 @@ class _FileReader:
         authors = m.text_list("authors", "authors as 'Family, Given'")
         if ET_AL in authors[:-1] or authors == [ET_AL]:
             m.problem(f"'{ET_AL}' may only end a list of named authors (e.g. [Reddick, {ET_AL}])", "authors")
+        for name in authors:
+            if not name.partition(",")[0].strip():
+                m.problem(f"author {name!r} has no family name; write 'Family, Given' (e.g. 'Luna, Dolores E.')",
+                          "authors")
         author_note = m.text("author-note", "who the authors are when the source does not name them")
         if not title and not authors:
             m.problem("a work needs a title or authors so that people can find it")
