@@ -32,9 +32,8 @@ def _timed(function, *args):
 
 def build(corpus: Path, work: Path) -> dict:
     """A cold build without the reasoner, stage by stage, as `pvkg build --no-reason` runs it (the quality
-    checks read the Turtle that is then written)."""
+    checks read the Turtle that is then written; 'turtle' includes writing it with its description)."""
     from pvkg import pipeline, resources
-    from pvkg.export import write_atomic
     from pvkg.load import corpus_to_parts, load_ontology
     from pvkg.quality import load_checks, require_quality
     from pvkg.studies import read_corpus
@@ -52,8 +51,7 @@ def build(corpus: Path, work: Path) -> dict:
     triples, union_s = _timed(lambda: result.triples)
     data, turtle_s = _timed(lambda: result.turtle)
     _, quality_s = _timed(require_quality, data, load_checks())
-    _, write_s = _timed(write_atomic, work / pipeline.GRAPH_FILE, data)
-    cache.save()
+    _, write_s = _timed(pipeline.write_build, result, work)  # the graph, void.ttl, the cache, as pvkg build does
     return {"triples": len(triples), "studies": len(corpus_data.studies), "findings": len(corpus_data.findings),
             "read_yaml": read_s, "rdf": rdf_s + ontology_s + union_s, "shacl": shacl_s, "quality": quality_s,
             "turtle": turtle_s + write_s, "turtle_bytes": len(data)}
