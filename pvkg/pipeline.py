@@ -1,4 +1,4 @@
-"""The build, stage by stage: study files -> corpus -> RDF -> SHACL -> HermiT -> Turtle in dist/.
+"""The build, stage by stage: study files -> corpus -> RDF -> SHACL -> quality checks -> HermiT -> Turtle in dist/.
 
 Nothing is written unless every earlier stage passed, and then only by atomic renames.
 """
