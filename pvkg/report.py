@@ -9,10 +9,12 @@
 
 The figures:
 
-1. the network of service characteristics -> public values -> societal values: the two-step chains of
-   link findings (`value-paths`) and the characteristic-value links (`value-characteristic-links`) laid out
-   in three columns, each edge drawn as a curve whose colour is the direction its findings give, whose
-   width is the number of studies behind it, and whose tooltip (an SVG <title>) names those studies;
+1. the network of every link finding (`link-findings`) in three columns: service characteristics and
+   channels -> values and constructs -> what they lead on to. The two steps of a chain (a concept that ends
+   one link and starts another, as in `value-paths`) run column 1 -> 2 -> 3; any other link runs 1 -> 2 or
+   2 -> 3 by its start (see network_edges). Each edge is drawn as a curve whose colour is the direction its
+   findings give, whose width is the number of studies behind it, and whose tooltip (an SVG <title>) names
+   those studies;
 2. the factor matrix (`factors`, `drivers-and-barriers`, `studies`): per adoption-factor category, the
    findings judging its factors a driver, a barrier or neither, per study with the study's country;
 3. studies by country (`studies-by-country`) and by method (`studies`), as bar charts.
@@ -86,6 +88,20 @@ WHERE {
   BIND(COALESCE(?l_lang, ?l_en, ?key) AS ?label)
 }
 ORDER BY ?kind ?label"""
+# Which link findings start from a value or a construct (placed in the network's middle column when they
+# belong to no chain): (finding, the start's label as link-findings gives it)
+MIDDLE_STARTS = _PREFIXES + """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?finding ?from
+WHERE {
+  ?finding a pvkg:LinkFinding ; pvkg:linkFrom ?a .
+  VALUES ?class { pvkg:PublicValue pvkg:Construct }
+  ?a a ?class .
+  OPTIONAL { ?a skos:prefLabel ?a_exact FILTER(LCASE(LANG(?a_exact)) = LCASE(STR(?lang))) }
+  OPTIONAL { ?a skos:prefLabel ?a_lang FILTER(!BOUND(?a_exact) && langMatches(LANG(?a_lang), ?lang)) }
+  OPTIONAL { ?a skos:prefLabel ?a_en FILTER(!BOUND(?a_exact) && !BOUND(?a_lang) && LCASE(LANG(?a_en)) = "en") }
+  BIND(COALESCE(?a_exact, ?a_lang, ?a_en) AS ?from)
+}
+ORDER BY ?finding ?from"""
 
 
 class ReportError(PvkgError):
@@ -235,8 +251,10 @@ class Svg:
 
 
 def _empty_figure(title: str, message: str) -> Svg:
-    svg = Svg(640, 90, title, message)
-    svg.add("rect", {"x": 0, "y": 0, "width": 640, "height": 90, "fill": "#f4f6f9"})
+    # as wide as its text (bold text is some 12% wider than text_width's estimate), at least 640 px
+    width = float(round(max(640.0, 40 + 1.12 * text_width(title, 16), 40 + text_width(message, 13))))
+    svg = Svg(width, 90, title, message)
+    svg.add("rect", {"x": 0, "y": 0, "width": width, "height": 90, "fill": "#f4f6f9"})
     svg.text(20, 36, [title], 16, weight="bold")
     svg.text(20, 64, [message], 13, fill=MUTED)
     return svg
@@ -285,30 +303,67 @@ class NetworkEdge:
         return [f"{study} ({directions})" if directions else study for study, directions in self.by_study()]
 
 
-COLUMN_TITLES = ("Service characteristic or channel", "Value or construct it leads to", "Value at the end of the chain")
+COLUMN_TITLES = ("Service characteristic or channel", "Value or construct", "Value or construct it leads on to")
 
 NODE_W, COL_GAP, MARGIN, NODE_GAP, NODE_FONT, TOP = 236.0, 196.0, 24.0, 16.0, 13.0, 64.0
 
 
-def network_edges(paths: QueryResult, links: QueryResult, kinds: dict[str, str]) -> list[NetworkEdge]:
-    """The edges of the layered network: each step of a two-step chain (value-paths), and each
-    characteristic-value link (value-characteristic-links) as a first step."""
+@dataclass(frozen=True)
+class Link:
+    """One row of link-findings: a finding linking one concept to another."""
+    finding: str
+    source: str
+    target: str
+    support: Support
+
+
+def network_edges(links: QueryResult, middle_starts: set[tuple[str, str]], kinds: dict[str, str]
+                  ) -> list[NetworkEdge]:
+    """The edges of the layered network: every row of link-findings (finding, from, to, direction, study,
+    locator), drawn between two of the three columns.
+
+    - A link whose end starts another link (of another finding, to another concept than its start) is the
+      first step of a chain (column 1 -> 2); a link whose start ends another link (of another finding, from
+      another concept than its end) is the second step of one (2 -> 3). These are the chains value-paths
+      lists; a link that is both (within a longer chain) is drawn in both places.
+    - Any other link starts from the column its start already holds as the start of a chain step (1, else
+      2); failing that, from column 2 when its start is a value or construct (`middle_starts`: the pairs
+      (finding, from) of link-findings whose start is one), else from column 1 (a service characteristic,
+      a channel, or anything else).
+
+    Links that join the same two concepts in the same columns share an edge, with all their studies."""
+    rows: list[Link] = []
+    for finding, source, target, direction, study, _locator in links.rows:
+        label = _text(direction)
+        rows.append(Link(str(finding) if finding is not None else "", _text(source, NO_LABEL),
+                         _text(target, NO_LABEL), Support(_text(study, NO_STUDY), label, kinds.get(label, ""))))
+    starts: dict[str, list[Link]] = defaultdict(list)
+    ends: dict[str, list[Link]] = defaultdict(list)
+    for link in rows:
+        starts[link.source].append(link)
+        ends[link.target].append(link)
+    steps: dict[Link, set[int]] = {}
+    for link in rows:
+        steps[link] = set()
+        if any(other.finding != link.finding and other.target != link.source for other in starts[link.target]):
+            steps[link].add(0)
+        if any(other.finding != link.finding and other.source != link.target for other in ends[link.source]):
+            steps[link].add(1)
+    in_chains = {(step, link.source) for link, chosen in steps.items() for step in chosen}
+    for link, chosen in steps.items():
+        if chosen:
+            continue
+        if (0, link.source) in in_chains:
+            chosen.add(0)
+        elif (1, link.source) in in_chains:
+            chosen.add(1)
+        else:
+            chosen.add(1 if (link.finding, link.source) in middle_starts else 0)
     edges: dict[tuple[int, str, str], NetworkEdge] = {}
-
-    def add(step: int, source: Node | None, target: Node | None, study: Node | None, direction: Node | None,
-            only_new_study: bool = False) -> None:
-        key = (step, _text(source, NO_LABEL), _text(target, NO_LABEL))
-        edge = edges.setdefault(key, NetworkEdge(*key))
-        name, label = _text(study, NO_STUDY), _text(direction)
-        if only_new_study and name in edge.studies:
-            return  # that study's support is known already, with its direction
-        edge.support.add(Support(name, label, kinds.get(label, "")))
-
-    for start, via, end, first_study, second_study, first_direction, second_direction in paths.rows:
-        add(0, start, via, first_study, first_direction)
-        add(1, via, end, second_study, second_direction)
-    for characteristic, value, study, _locator in links.rows:
-        add(0, characteristic, value, study, None, only_new_study=True)
+    for link, chosen in steps.items():
+        for step in chosen:
+            key = (step, link.source, link.target)
+            edges.setdefault(key, NetworkEdge(*key)).support.add(link.support)
     return [edges[key] for key in sorted(edges)]
 
 
@@ -398,9 +453,9 @@ def _cubic(p: tuple[float, float, float, float], t: float) -> float:
 def network_svg(edges: list[NetworkEdge]) -> Svg:
     """Three columns of labelled boxes; each edge a curve coloured by direction, as wide as the number of
     studies behind it, numbered (the table's numbers) and with the studies in its tooltip."""
-    title = "Service characteristics, public values and societal values: who says so"
+    title = "Every link finding: from service characteristics to values, and who says so"
     if not edges:
-        return _empty_figure(title, "No link finding ties a characteristic to a value in this graph.")
+        return _empty_figure(title, "No link finding ties one concept to another in this graph.")
     label_width = NODE_W - 20
     nodes: dict[tuple[int, str], _Node] = {}
     degree: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -411,10 +466,12 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
         lines = wrap(key[1], label_width, NODE_FONT)
         height = max(14 + 16 * len(lines), 12 + 15 * max(degree[key]))
         nodes[key] = _Node(key[0], key[1], lines, float(height))
-    columns = [sorted((n for n in nodes.values() if n.column == c), key=lambda n: (n.label.casefold(), n.label))
-               for c in range(3)]
-
-    columns = _order(columns, edges)
+    alphabetical = [sorted((n for n in nodes.values() if n.column == c), key=lambda n: (n.label.casefold(), n.label))
+                    for c in range(3)]
+    busiest = [sorted(column, key=lambda n: (-sum(degree[(n.column, n.label)]), n.label.casefold(), n.label))
+               for column in alphabetical]
+    # the heuristic from two starts (the labels' order, the busiest nodes first): the order crossing fewer edges
+    columns = min((_order(start, edges) for start in (alphabetical, busiest)), key=lambda c: _crossings(c, edges))
     for column in columns:
         y = 0.0
         for node in column:
@@ -428,8 +485,9 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
     width = 2 * MARGIN + 3 * NODE_W + 2 * COL_GAP
     legend_y = TOP + tallest + 34
     svg = Svg(width, legend_y + 40, title,
-              "Each curve is a link finding (or several): its colour is the direction the findings give, its "
-              "width the number of studies behind it; hover over it for the studies.")
+              "Each curve is a link finding (or several findings linking the same two concepts): its colour is the "
+              "direction the findings give, its width the number of studies behind it; hover over it for the "
+              "studies. A chain of two links runs across the three columns.")
 
     def x_of(column: int) -> float:
         return MARGIN + column * (NODE_W + COL_GAP)
@@ -787,10 +845,10 @@ def collect(store: Store | Graph, lang: str = "en") -> Report:
     categories = [{"category": _text(category, NO_LABEL), "drivers": _text(drivers), "barriers": _text(barriers),
                    "driver_count": _number(driver_count), "barrier_count": _number(barrier_count)}
                   for category, drivers, barriers, driver_count, barrier_count in run("drivers-and-barriers").rows]
-    edges = network_edges(run("value-paths"), run("value-characteristic-links"), kinds)
+    middle_starts = {(str(finding), _text(start, NO_LABEL)) for finding, start in _select(store, MIDDLE_STARTS, lang)}
+    edges = network_edges(run("link-findings"), middle_starts, kinds)
     matrix = factor_matrix(run("factors"), countries_of, direction_labels)
-    used = ("value-paths", "value-characteristic-links", "factors", "drivers-and-barriers", "studies",
-            "studies-by-country")
+    used = ("link-findings", "factors", "drivers-and-barriers", "studies", "studies-by-country")
     return Report(lang=lang, studies=studies, findings=_number(total[0][0]) if total else 0, edges=edges,
                   matrix=matrix, categories=categories, countries=countries, methods=methods,
                   queries={name: queries[name].title for name in used})

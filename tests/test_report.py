@@ -14,13 +14,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, Namespace
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from pvkg import __version__
 from pvkg.errors import PvkgError
-from pvkg.query import load_queries, run_query
-from pvkg.report import ReportError, clean, write_report, xml_escape
+from pvkg.query import QueryResult, load_queries, run_query
+from pvkg.report import ReportError, clean, network_edges, write_report, xml_escape
 from pvkg.store import OxigraphStore
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -146,6 +146,123 @@ def test_the_network_shows_each_characteristic_value_link_with_its_study(report,
     assert sorted(int(row[0]) for row in rows) == list(range(1, len(rows) + 1))
     assert sorted(int(text_of(g.find(SVG + "text"))) for g in network.iter(SVG + "g")
                   if g.get("class") == "badge") == list(range(1, len(rows) + 1))
+
+
+def network_sections(root: ET.Element) -> list[tuple[str, list[str]]]:
+    """The rows of the network's table, each with the heading of its part (which columns it joins)."""
+    heading, rows = "", []
+    for row in root.find(".//*[@id='network-edges']").iter(XHTML + "tr"):
+        if row.get("class") == "step":
+            heading = text_of(row)
+        elif row.find(XHTML + "td") is not None:
+            rows.append((heading, [text_of(cell) for cell in row if cell.tag in (XHTML + "td", XHTML + "th")]))
+    return rows
+
+
+def test_link_findings_gives_one_row_per_pair_a_link_finding_joins(store, seed_build):
+    rows = answer(store, "link-findings")
+    pairs = set(seed_build.graph.query("PREFIX pvkg: <https://w3id.org/pvkg/ontology#> SELECT ?f ?a ?b WHERE { "
+                                       "?f a pvkg:LinkFinding ; pvkg:linkFrom ?a ; pvkg:linkTo ?b }"))
+    assert len(rows) == len({tuple(row[:3]) for row in rows}) == len(pairs) == 22
+    assert rows == sorted(rows)  # ordered by finding, from, to, ...: every engine lists them alike
+    assert answer(seed_build.graph, "link-findings") == rows  # rdflib's engine
+    finding = "https://w3id.org/pvkg/id/finding/"
+    review = "Literature review (social-media-service-factors)"
+    for row in ([finding + "rodriguez2018-01", "social media", "public participation", "driver",
+                 "Rodriguez et al. (2018)", review],
+                [finding + "reddick2017-01", "Facebook", "citizen support for government organisations", "driver",
+                 "Reddick et al. (2017)", review],
+                [finding + "gregory2016-01", "e-government websites", "trust in government", "barrier",
+                 "Gregory (2016)", review],
+                [finding + "gregory2016-02", "social media", "trust in government", "driver", "Gregory (2016)",
+                 review],
+                [finding + "wukich2016-01", "social media", "breadth and balance of public information", "barrier",
+                 "Wukich & Mergel (2016)", review],
+                [finding + "ta2019-03", "Improved Public Services (dimension)", "Improved Social Value (dimension)",
+                 "", "Twizeyimana & Andersson (2019)", "related-facts.md §5"]):
+        assert row in rows, row
+    # the two ends of a finding that links one concept to two: two rows
+    assert [row[2] for row in rows if row[0] == finding + "rodriguez2018-01"] == ["citizen engagement",
+                                                                                   "public participation"]
+    # labels in the asked language, English where it has none; the same on either engine
+    persian = answer(store, "link-findings", "fa")
+    assert answer(seed_build.graph, "link-findings", "fa") == persian and len(persian) == 22
+    rodriguez = [row for row in persian if row[0] == finding + "rodriguez2018-01"]
+    assert [row[1:4] for row in rodriguez] == [["رسانه های اجتماعی", "citizen engagement", "پیشران"],
+                                               ["رسانه های اجتماعی", "public participation", "پیشران"]]
+
+
+def test_the_network_shows_every_link_finding(report, store):
+    root = parse(report / "index.html")
+    sections = network_sections(root)
+    rows = [cells for _, cells in sections]
+    network = parse(report / "figures" / "value-network.svg")
+    curves = [text_of(path.find(SVG + "title")) for path in network.iter(SVG + "path")
+              if "edge" in (path.get("class") or "").split()]
+    links = answer(store, "link-findings")
+    for _finding, source, target, direction, study, _locator in links:
+        row = next((row for row in rows if row[1:3] == [source, target]), None)
+        assert row is not None, (source, target)
+        assert study in row[4] and direction in row[3], (source, target)
+        assert any(f". {source} → {target} supported by: " in t and study in t for t in curves), (source, target)
+    # every pair a link finding joins, and nothing else: on the seed graph, one table row and one curve each
+    assert {tuple(row[1:3]) for row in rows} == {(source, target) for _, source, target, *_ in links}
+    assert len(rows) == len(curves) == len(links) == 22
+    assert text_of(root.find(".//*[@id='count-links']")) == "22"
+    # the links that belong to no chain (and that the figure left out when it drew only chains)
+    alone = {("social media", "public participation"): "Rodriguez et al. (2018) (driver)",
+             ("Facebook", "citizen support for government organisations"): "Reddick et al. (2017) (driver)",
+             ("social media", "monitoring and prioritising citizen needs"): "Reddick et al. (2017) (driver)",
+             ("e-government websites", "trust in government"): "Gregory (2016) (barrier)",
+             ("social media", "trust in government"): "Gregory (2016) (driver)",
+             ("social media", "breadth and balance of public information"): "Wukich & Mergel (2016) (barrier)",
+             ("Improved Public Services (dimension)", "Improved Administration (dimension)"):
+                 "Twizeyimana & Andersson (2019)"}
+    for (source, target), who in alone.items():
+        assert [source, target, who] in [[row[1], row[2], row[4]] for row in rows], (source, target)
+        assert any(t.endswith(f". {source} → {target} supported by: {who}") for t in curves), (source, target)
+    # the columns: a chain keeps its middle concept in the middle; a link from a channel or characteristic
+    # runs from the first column, one from a value or construct from the second
+    parts: dict[tuple[str, str], set[str]] = {}
+    for heading, cells in sections:
+        parts.setdefault((cells[1], cells[2]), set()).add(heading.split(":", 1)[0])
+    first, second = {"First column to second"}, {"Second column to third"}
+    for start, via, end, *_ in answer(store, "value-paths"):
+        assert parts[(start, via)] == first and parts[(via, end)] == second, (start, via, end)
+    for source, target in alone:
+        from_a_value = source.startswith("Improved Public Services")
+        assert parts[(source, target)] == (second if from_a_value else first), (source, target)
+    columns: dict[str, set[int]] = {}
+    for g in network.iter(SVG + "g"):
+        if g.get("class") == "node":
+            rect = g.find(SVG + "rect")
+            columns.setdefault(text_of(rect.find(SVG + "title")), set()).add(round(float(rect.get("x"))))
+    xs = sorted({x for found in columns.values() for x in found})
+    assert len(xs) == 3 and sum(len(found) for found in columns.values()) == 24
+    assert columns["social media"] == {xs[0]} and columns["user satisfaction"] == {xs[1]}
+    assert columns["Improved Public Services (dimension)"] == {xs[1]}
+    assert columns["public value of digital services"] == {xs[2]}
+
+
+def test_network_edges_places_links_outside_chains_by_their_start():
+    """A chain of three links is drawn in both places (each two-step chain keeps its middle concept in the
+    middle); a link in no chain starts where its start already starts a chain, else by the start's kind."""
+    def row(finding, source, target, direction=None):
+        return (URIRef(f"https://example.org/{finding}"), Literal(source), Literal(target),
+                Literal(direction) if direction else None, Literal("S"), Literal("p. 1"))
+
+    links = QueryResult(["finding", "from", "to", "direction", "study", "locator"], [
+        row("f1", "portal", "use", "driver"), row("f2", "use", "benefit"), row("f3", "benefit", "trust"),
+        row("f4", "value a", "value b"), row("f5", "portal", "value c", "barrier"),
+        row("f6", "construct x", "value d"), row("f7", "x", "y"), row("f7", "y", "z")])
+    middle = {("https://example.org/f4", "value a"), ("https://example.org/f6", "construct x"),
+              ("https://example.org/f2", "use")}
+    edges = network_edges(links, middle, {"driver": "driver", "barrier": "barrier"})
+    placed = {(e.step, e.source, e.target) for e in edges}
+    assert placed == {(0, "portal", "use"), (1, "use", "benefit"), (0, "use", "benefit"), (1, "benefit", "trust"),
+                      (1, "value a", "value b"), (0, "portal", "value c"), (1, "construct x", "value d"),
+                      (0, "x", "y"), (0, "y", "z")}  # f7 is one finding: not a chain of its own
+    assert next(e for e in edges if e.target == "value c").kind == "barrier"
 
 
 def test_the_factor_matrix_counts_drivers_and_barriers_per_category_and_study(report, store):
