@@ -24,7 +24,7 @@ from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, TimeLimitedSto
 
 app = typer.Typer(
     name="pvkg",
-    help="The public-value knowledge graph of digital government: build, validate and check it.",
+    help="The public-value knowledge graph of digital government: build, check, query, serve and publish it.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

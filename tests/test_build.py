@@ -95,10 +95,17 @@ def test_usage_errors_exit_2(cli, tmp_path):
     assert code == 2 and "no study files" in stderr
 
 
-def test_every_command_has_help(cli):
+def test_every_command_has_help_and_is_in_the_readme(cli):
+    from conftest import REPO
+
+    from pvkg.cli import app
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     code, stdout, _ = cli("--help")
     assert code == 0
-    for command in ("build", "validate", "check", "version"):
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert len(commands) >= 13
+    for command in commands:
         assert command in stdout
         code, text, _ = cli(command, "--help")
         assert code == 0 and len(text.strip()) > 40, command
+        assert f"pvkg {command}" in readme, f"the README does not show `pvkg {command}`"
