@@ -18,8 +18,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
 
 from . import __version__, resources
-from .export import Triple, TurtleWriter, write_atomic
-from .load import PREFIXES
+from .export import Triple, TurtleWriter, prefix_map, write_atomic
 from .namespaces import BASE, PVKG
 
 DATASET = URIRef(BASE + "id/dataset")
@@ -45,9 +44,14 @@ def media_type(name: str) -> tuple[str, str] | None:
     return next((v for ending, v in MEDIA_TYPES.items() if name.endswith(ending)), None)
 
 
+def fixed_description() -> Graph:
+    """The dataset's title, description, licence, creator... as ontology/dataset.ttl gives them."""
+    return Graph().parse(resources.dataset_file(), format="turtle")
+
+
 def dataset_description(triples: Iterable[Triple], files: dict[str, bytes], version: str = __version__) -> Graph:
     """VoID + DCAT for a graph made of `triples` and published as `files` (name: content)."""
-    graph = Graph().parse(resources.data_dir("ontology") / "dataset.ttl", format="turtle")
+    graph = fixed_description()
     subjects: set = set()
     objects: set = set()
     classes: Counter = Counter()
@@ -110,9 +114,7 @@ def _licence(graph: Graph) -> URIRef:
 
 
 def description_bytes(graph: Graph) -> bytes:
-    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
-    prefixes.update(dcat=str(DCAT), void=str(VOID), spdx=str(SPDX))
-    return TurtleWriter(prefixes).serialize(graph)
+    return TurtleWriter(prefix_map() | {"dcat": str(DCAT), "void": str(VOID), "spdx": str(SPDX)}).serialize(graph)
 
 
 def write_description(triples: Iterable[Triple], folder: Path, files: list[Path]) -> Path:

@@ -30,7 +30,7 @@ from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from .errors import PvkgError
-from .export import write_atomic
+from .export import Compactor, write_atomic
 from .load import PREFIXES
 from .namespaces import BASE, ID, ONTOLOGY_IRI, PVKG, VANN
 
@@ -268,7 +268,7 @@ class _Site:
         prefixes = {p: str(ns) for p, ns in PREFIXES.items() if str(ns) != self.ns}
         prefixes[str(prefix) if prefix else "pvkg"] = self.ns
         self.prefixes = dict(sorted(prefixes.items()))
-        self._by_length = sorted(((ns, p) for p, ns in self.prefixes.items()), key=lambda x: (-len(x[0]), x[1]))
+        self._compact = Compactor(self.prefixes, re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*"))
         self.sections = {key: self.ids.take(f"sec-{key}") for key in (
             "ontology", "namespaces", "class", "object-property", "datatype-property", "annotation-property",
             "individual", "other", "schemes", "unschemed", "external")}
@@ -364,13 +364,11 @@ class _Site:
 
     def name(self, term: URIRef) -> str:
         """A prefixed name where a known prefix fits and the rest is a simple local name, else the IRI."""
-        iri = str(term)
-        for ns, prefix in self._by_length:
-            local = iri[len(ns):]
-            if iri.startswith(ns) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", local):
-                self.used_prefixes.add(prefix)
-                return f"{prefix}:{local}"
-        return iri
+        found = self._compact.split(term)
+        if found is None:
+            return str(term)
+        self.used_prefixes.add(found[0])
+        return f"{found[0]}:{found[2]}"
 
     def label(self, term: Node) -> str:
         found = _best(_texts(self.g, term, *_LABELS, DCTERMS.title))

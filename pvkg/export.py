@@ -30,8 +30,9 @@ from .load import PREFIXES
 from .namespaces import BASE, PVKG
 
 Triple = tuple[Node, Node, Node]
-# Local names written as prefix:name; anything else (a '/', a leading digit...) is written as <IRI>
-_LOCAL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Local names written as prefix:name (or none: pvkg: itself); anything else (a '/', a leading digit...) is
+# written as <IRI>
+_LOCAL_NAME = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_-]*)?")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _SHORT_STRING = re.compile(r'[\\"\n\r\t\b\f]')
@@ -51,24 +52,42 @@ def _canonical_blank_nodes(triples: list[Triple]) -> list[Triple]:
     return untouched + list(to_canonical_graph(graph))
 
 
+class Compactor:
+    """IRI -> prefix:local with the longest matching namespace (so that a namespace inside another, id:
+    inside pvkg's base, wins), where the rest of the IRI is a local name the syntax allows (`local`; by
+    default any non-empty rest not starting with '//', as JSON-LD allows). Each syntax's writer uses one."""
+
+    def __init__(self, prefixes: dict[str, str], local: re.Pattern | None = None):
+        self.prefixes = sorted(((str(ns), p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self.local = local
+        self._done: dict[str, tuple[str, str, str] | None] = {}
+
+    def split(self, iri) -> tuple[str, str, str] | None:
+        """(prefix, namespace, local name) of the IRI, or None when no prefix fits."""
+        text = str(iri)
+        if text not in self._done:
+            found = None
+            for ns, prefix in self.prefixes:
+                rest = text[len(ns):]
+                if text.startswith(ns) and (self.local.fullmatch(rest) if self.local is not None
+                                            else rest and not rest.startswith("//")):
+                    found = (prefix, ns, rest)
+                    break
+            self._done[text] = found
+        return self._done[text]
+
+    def __call__(self, iri) -> str:
+        found = self.split(iri)
+        return f"{found[0]}:{found[2]}" if found else str(iri)
+
+
 class TurtleWriter:
     def __init__(self, prefixes: dict[str, str]):
-        # longest namespace first, so that a namespace inside another (id: inside pvkg's base) wins
-        self.prefixes = sorted(((str(ns), p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self.compact = Compactor(prefixes, _LOCAL_NAME)
         self.declared = dict(sorted(prefixes.items()))
-        self._names: dict[URIRef, str] = {}
 
     def iri(self, term: URIRef) -> str:
-        name = self._names.get(term)
-        if name is None:
-            text = str(term)
-            name = f"<{text}>"
-            for ns, prefix in self.prefixes:
-                if text.startswith(ns) and (text == ns or _LOCAL_NAME.match(text[len(ns):])):
-                    name = f"{prefix}:{text[len(ns):]}"
-                    break
-            self._names[term] = name
-        return name
+        return name if (name := self.compact(term)) != str(term) else f"<{term}>"
 
     def literal(self, term: Literal) -> str:
         text = str(term)
@@ -198,12 +217,12 @@ def _canonical(triples: Iterable[Triple]) -> list[Triple]:
 
 def turtle_bytes(triples: Iterable[Triple]) -> bytes:
     """Turtle grouped by subject, subjects, predicates and objects sorted, pvkg's prefixes declared."""
-    return TurtleWriter(_prefix_map()).serialize(triples)
+    return TurtleWriter(prefix_map()).serialize(triples)
 
 
 def trig_bytes(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> bytes:
     """TriG: each (name, triples) pair as a named graph, written as turtle_bytes writes a graph."""
-    return TurtleWriter(_prefix_map()).serialize_graphs(graphs)
+    return TurtleWriter(prefix_map()).serialize_graphs(graphs)
 
 
 def ntriples_bytes(triples: Iterable[Triple]) -> bytes:
@@ -212,7 +231,8 @@ def ntriples_bytes(triples: Iterable[Triple]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def _prefix_map() -> dict[str, str]:
+def prefix_map() -> dict[str, str]:
+    """pvkg's prefixes, as prefix: namespace text."""
     return {p: str(ns) for p, ns in PREFIXES.items()}
 
 
@@ -237,15 +257,16 @@ class RdfXmlWriter:
     Blank nodes are rdf:nodeID with their content-derived label."""
 
     def __init__(self, prefixes: dict[str, str]):
-        self.prefixes = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
+        self.compact = Compactor(prefixes, _NCNAME)
         self.used: dict[str, str] = {"rdf": str(RDF)}
 
     def qname(self, predicate: URIRef) -> str:
         text = str(predicate)
-        for ns, prefix in self.prefixes:
-            if text.startswith(ns) and _NCNAME.match(text[len(ns):]):
-                self.used[prefix] = ns
-                return f"{prefix}:{text[len(ns):]}"
+        found = self.compact.split(text)
+        if found is not None:
+            prefix, ns, local = found
+            self.used[prefix] = ns
+            return f"{prefix}:{local}"
         # a namespace of its own, named from the IRI so that the same input gives the same name
         match = re.search(r"[A-Za-z_][A-Za-z0-9_.-]*$", text)
         if match is None:
@@ -295,7 +316,7 @@ class RdfXmlWriter:
 
 
 def rdfxml_bytes(triples: Iterable[Triple]) -> bytes:
-    return RdfXmlWriter(_prefix_map()).serialize(triples)
+    return RdfXmlWriter(prefix_map()).serialize(triples)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -322,7 +343,7 @@ def jsonld_context(ontology: Graph) -> dict:
     """pvkg's JSON-LD context, made from the ontology (with its imports): the prefixes, and a short key
     for every property the ontology declares or builds on, so that the JSON reads like plain JSON.
     ontology/context.jsonld is this, written out (a test keeps the two the same)."""
-    prefixes = _prefix_map()
+    prefixes = prefix_map()
     compact = Compactor(prefixes)
     properties = {p for kind in _PROPERTY_TYPES for p in ontology.subjects(RDF.type, kind)
                   if isinstance(p, URIRef)} | LANGUAGE_TEXT | RESOURCE_VALUED
@@ -347,27 +368,6 @@ def jsonld_context(ontology: Graph) -> dict:
                 definition["@type"] = compact(datatype)
         terms[key] = definition
     return {"@context": {"@version": 1.1, **dict(sorted(prefixes.items())), **dict(sorted(terms.items()))}}
-
-
-class Compactor:
-    """IRI -> prefix:suffix with the longest matching namespace, or the IRI itself."""
-
-    def __init__(self, prefixes: dict[str, str]):
-        self.prefixes = sorted(((ns, p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
-        self._done: dict[str, str] = {}
-
-    def __call__(self, iri) -> str:
-        text = str(iri)
-        name = self._done.get(text)
-        if name is None:
-            name = text
-            for ns, prefix in self.prefixes:
-                suffix = text[len(ns):]
-                if text.startswith(ns) and suffix and not suffix.startswith("//"):
-                    name = f"{prefix}:{suffix}"
-                    break
-            self._done[text] = name
-        return name
 
 
 class JsonLdWriter:

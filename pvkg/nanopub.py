@@ -17,13 +17,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
-from . import resources
+from .describe import DATASET, fixed_description
 from .errors import UsageError
-from .export import Triple, TurtleWriter, _prefix_map
+from .export import Triple, TurtleWriter, prefix_map
 from .namespaces import BASE, PVKG
 
 NP = Namespace("http://www.nanopub.org/nschema#")
@@ -46,10 +46,9 @@ def nanopublications(triples: Iterable[Triple], created: str | None = None
         by_subject[triple[0]].append(triple)
         if triple[1] == RDF.type and triple[2] == PVKG.Finding:
             findings.append(triple[0])
-    dataset = Graph().parse(resources.data_dir("ontology") / "dataset.ttl", format="turtle")
-    dataset_iri = URIRef(BASE + "id/dataset")
-    licence = next(dataset.objects(dataset_iri, DCTERMS.license))
-    creator = next(dataset.objects(dataset_iri, DCTERMS.creator))
+    dataset = fixed_description()
+    licence = next(dataset.objects(DATASET, DCTERMS.license))
+    creator = next(dataset.objects(DATASET, DCTERMS.creator))
     if created is not None and not _DATE_TIME.match(created):
         raise UsageError(f"--created {created!r} is not an xsd:dateTime; write e.g. 2026-11-24T09:30:00Z")
     result = []
@@ -64,7 +63,7 @@ def nanopublications(triples: Iterable[Triple], created: str | None = None
         prov += [t for s in studies for t in by_subject[s] if t[1] in STUDY_DESCRIPTION]
         info = [(this, DCTERMS.license, licence), (this, DCTERMS.creator, creator),
                 (this, RDFS.label, Literal(f"pvkg finding {ident}")), (this, NPX.introduces, finding),
-                (this, DCTERMS.isPartOf, dataset_iri)]
+                (this, DCTERMS.isPartOf, DATASET)]
         if created:
             info.append((this, DCTERMS.created, Literal(created, datatype=XSD.dateTime, normalize=False)))
         graphs = [(head, [(this, RDF.type, NP.Nanopublication), (this, NP.hasAssertion, assertion),
@@ -76,6 +75,6 @@ def nanopublications(triples: Iterable[Triple], created: str | None = None
 
 def nanopub_bytes(triples: Iterable[Triple], created: str | None = None) -> bytes:
     """Every finding's nanopublication, one after the other, in one TriG document."""
-    prefixes = _prefix_map() | {"np": str(NP), "npx": str(NPX)}
+    prefixes = prefix_map() | {"np": str(NP), "npx": str(NPX)}
     graphs = [g for _, parts in nanopublications(triples, created) for g in parts]
     return TurtleWriter(prefixes).serialize_graphs(graphs)

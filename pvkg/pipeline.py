@@ -19,7 +19,7 @@ from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
-from .quality import load_checks, require_quality
+from .quality import check_files, load_checks, require_quality
 from .reason import ConsistencyReport, check_consistency
 from .studies import Corpus, read_corpus, study_files
 from .validate import ValidationCache, ValidationReport, validate_parts
@@ -137,10 +137,9 @@ def write_build(result: Build, out_dir: Path) -> Path:
 
 def input_files(studies: Path) -> list[Path]:
     """Every file a build reads: what decides whether a built graph is out of date."""
-    return [resources.ontology_file(), resources.ontology_catalog(), resources.data_dir("ontology") / "dataset.ttl",
-            *resources.data_dir("ontology").glob("imports/*"),
-            *resources.shapes_files(), *sorted(resources.data_dir("queries").glob("qc/*.rq")),
-            *resources.vocabulary_files(), *study_files([studies])]
+    return [*validation_inputs(), resources.ontology_catalog(), resources.dataset_file(),
+            *check_files(), *resources.vocabulary_files(),
+            *study_files([studies])]
 
 
 def code_fingerprint() -> str:

@@ -22,8 +22,8 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import QualityError
-from .export import Compactor
-from .load import PREFIXES, SourceMap
+from .export import Compactor, prefix_map
+from .load import SourceMap
 from .query import CannedQuery, QueryError, parse_query_file, run_query
 from .store import OxigraphStore, Store
 
@@ -69,7 +69,7 @@ class QualityProblem:
 
 # An IRI as prefix:local with pvkg's prefixes (pvkg:Study, skos:Concept, id:value/transparency), or the IRI
 # itself when no prefix fits
-compact = Compactor({prefix: str(ns) for prefix, ns in PREFIXES.items()})
+compact = Compactor(prefix_map())
 
 
 def _compact_text(text: str) -> str:
@@ -82,12 +82,17 @@ def _compact_text(text: str) -> str:
     return _IRI_IN_TEXT.sub(replace, text)
 
 
+def check_files(folder: Path | None = None) -> list[Path]:
+    """The query files in queries/qc/ (or `folder`)."""
+    return sorted((folder or resources.data_dir("queries") / QC_FOLDER).glob("*.rq"))
+
+
 def load_checks(folder: Path | None = None) -> list[QualityCheck]:
     """The checks in queries/qc/, by name. A file there that is not a '<name>-violation.rq' SELECT with a
     valid header and the columns [term, problem] raises a QueryError naming it."""
     folder = folder or resources.data_dir("queries") / QC_FOLDER
     checks = []
-    for path in sorted(folder.glob("*.rq")):
+    for path in check_files(folder):
         if not path.stem.endswith(SUFFIX) or path.stem == SUFFIX:
             raise QueryError(f"{path}: a quality check's file is named '<name>{SUFFIX}.rq'; rename it")
         query = parse_query_file(path)

@@ -27,6 +27,11 @@ def ontology_catalog() -> Path:
     return data_dir("ontology") / "catalog-v001.xml"
 
 
+def dataset_file() -> Path:
+    """What pvkg says about the dataset beyond what a build computes (VoID/DCAT, nanopublication info)."""
+    return data_dir("ontology") / "dataset.ttl"
+
+
 def shapes_files() -> list[Path]:
     return sorted(data_dir("shapes").glob("*.ttl"))
 
