@@ -15,6 +15,9 @@ cannot carry such characters, and no study needs them.
 
 Every refusal is a RefusedError: a MarkedYAMLError whose `problem` is a whole message (what is wrong and
 what to do) and whose `problem_mark` is where it is. Malformed YAML is the parser's own MarkedYAMLError.
+What this reader refuses is refused in its own words even where the installed libyaml has a stricter limit
+of its own and strikes first (PyYAML 6.0.4 refuses nesting past 1,000 levels): on any parser error, the text
+before it is read again by the pure-Python parser through the same checks (see _refusal_before).
 """
 
 from __future__ import annotations
@@ -34,18 +37,25 @@ from yaml import (
     StreamEndEvent,
 )
 
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
+
+
+class _PythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python parser. Slower than libyaml, but it scans ahead at most one line (1,024
+    characters), so it meets deep nesting where it stands."""
+
+    def __init__(self, stream: str):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
 try:  # libyaml, as in PyYAML's manylinux wheels; the pure-Python parser otherwise
     from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover - every wheel pvkg supports ships libyaml
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
-        def __init__(self, stream: str):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
+    _Parser = _PythonParser
 
 YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError
@@ -291,10 +301,10 @@ def _end(parser, value):
     return value
 
 
-def _clearer(error: MarkedYAMLError, text: str) -> RefusedError | None:
+def _clearer(error: YAMLError, text: str) -> RefusedError | None:
     """A clearer message than the parser's for a tab that indents a line and for an escape that names no
     character; None for other errors."""
-    mark = error.problem_mark
+    mark = getattr(error, "problem_mark", None)
     if mark is None:
         return None
     if "invalid Unicode character escape" in str(error.problem):
@@ -311,17 +321,50 @@ def _clearer(error: MarkedYAMLError, text: str) -> RefusedError | None:
     return None
 
 
+def _refusal_before(text: str, error: YAMLError) -> RefusedError | None:
+    """The reader's own refusal of something that stands before the parser's error, if there is one.
+
+    libyaml scans ahead of the events it gives: on one line of flow brackets it reads up to 1,024
+    characters before the first event, so its own limits (PyYAML 6.0.4's libyaml refuses nesting deeper
+    than 1,000 levels) can strike before this reader sees what it would refuse. The text up to the end of
+    the error's line is therefore read again, through the same checks, by PyYAML's pure-Python parser; what
+    it refuses first is what the user is told. Cut there, the text ends early, so the parser's own error at
+    the cut says nothing and is ignored. An error without a place has the whole text read again."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    end = -1 if mark is None else text.find("\n", _line_start(text, mark.line))
+    try:
+        _build(_PythonParser(text if end < 0 else text[:end]))
+    except RefusedError as refusal:
+        return refusal
+    except YAMLError:
+        pass
+    return None
+
+
+def _line_start(text: str, line: int) -> int:
+    """The index where 0-based `line` starts (the end of the text if it has fewer lines)."""
+    index = 0
+    for _ in range(line):
+        index = text.find("\n", index) + 1
+        if index == 0:
+            return len(text)
+    return index
+
+
 def load(text: str):
     """The one YAML document in `text` as LineMap/LineList/str/int/float/bool/None. Raises RefusedError for
     what study files may not hold (duplicate keys, aliases, tags, control characters, deep nesting, a
-    second document...) and the parser's MarkedYAMLError for malformed YAML; both carry the line."""
+    second document...) and the parser's MarkedYAMLError for malformed YAML; both carry the line.
+
+    What the reader refuses is refused in its own words whatever limits the installed libyaml has of its
+    own: see _refusal_before."""
     _check_characters(text)
     try:
         return _build(_Parser(text))
     except RefusedError:
         raise
-    except MarkedYAMLError as error:
-        clearer = _clearer(error, text)
-        if clearer is None:
+    except YAMLError as error:
+        ours = _clearer(error, text) or _refusal_before(text, error)
+        if ours is None:
             raise
-        raise clearer from None
+        raise ours from None

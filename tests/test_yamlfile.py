@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
+from pvkg import yamlfile
 from pvkg.yamlfile import MAX_DEPTH, RefusedError, YAMLError, load
 
 
@@ -95,3 +97,51 @@ def test_an_unused_anchor_is_harmless():
 
 def test_empty_documents_are_nothing():
     assert load("") is None and load("# only a comment\n") is None and load("---\n") is None
+
+
+class _LibyamlWithLimitsOfItsOwn:
+    """Stands for a libyaml that refuses something itself, in words of its own, before it gives a single
+    event: PyYAML 6.0.4's does exactly this for `[` x 10,000 ("while increasing flow level / exceeded maximum
+    nesting depth", a ScannerError at column 1001). The message and error type vary, as a new release may."""
+
+    error: yaml.YAMLError
+
+    def __init__(self, text: str):
+        pass
+
+    def get_event(self):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [
+    yaml.scanner.ScannerError("while increasing flow level", None, "exceeded maximum nesting depth",
+                              yaml.Mark("<unicode string>", 1000, 0, 1000, None, None)),
+    yaml.parser.ParserError(None, None, "a message no release has had yet",
+                            yaml.Mark("<unicode string>", 50, 0, 50, None, None)),
+    yaml.YAMLError("an error with no place at all"),
+], ids=["pyyaml-6.0.4", "new-wording", "no-mark"])
+def test_deep_nesting_gets_pvkgs_line_whatever_libyaml_refuses_first(monkeypatch, error):
+    monkeypatch.setattr(_LibyamlWithLimitsOfItsOwn, "error", error, raising=False)
+    monkeypatch.setattr(yamlfile, "_Parser", _LibyamlWithLimitsOfItsOwn)
+    with pytest.raises(RefusedError) as caught:
+        load("[" * 10_000 + "]" * 10_000)
+    assert "nested more than 32 levels deep" in caught.value.problem
+    assert caught.value.problem_mark.line == 0 and caught.value.problem_mark.column == 32
+
+
+def test_what_libyaml_alone_refuses_stays_its_error(monkeypatch):
+    """The second reading only ever replaces the parser's error by the reader's own refusal: for a syntax
+    error and nothing the reader refuses before it, the parser's error (with its place) is what comes out."""
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
+        load("a: [1, 2\nb: 3\n")
+    assert not isinstance(caught.value, RefusedError) and caught.value.problem_mark is not None
+
+
+@pytest.mark.parametrize("text", ["[" * 300_000 + "]" * 300_000, "{a: " * 5_000 + "1" + "}" * 5_000,
+                                  "- " * 5_000 + "x", "a:\n" + "".join(" " * i + "- \n" for i in range(1, 60))])
+def test_the_pure_python_parser_refuses_deep_nesting_as_libyaml_does(monkeypatch, text):
+    """Where PyYAML has no libyaml (or for the second reading), the pure-Python parser meets the same limit."""
+    monkeypatch.setattr(yamlfile, "_Parser", yamlfile._PythonParser)
+    with pytest.raises(RefusedError) as caught:
+        load(text)
+    assert "nested more than 32 levels deep" in caught.value.problem
