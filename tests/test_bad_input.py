@@ -45,6 +45,7 @@ def test_a_50_mb_file_is_refused_unread(tmp_path):
         for _ in range(50_000_000 // len(chunk) + 1):
             f.write(chunk)
         f.truncate(50_000_000)
+    assert_refused(studies, "is 50.0 MB, more than the 1 MB a study file may have", "big.yaml")  # imports done
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -53,7 +54,9 @@ def test_a_50_mb_file_is_refused_unread(tmp_path):
     finally:
         tracemalloc.stop()
     assert time.perf_counter() - started < 5
-    assert peak < 10_000_000, f"{peak / 1e6:.1f} MB allocated"  # the whole run (~5 MB); the file is not read
+    # Measured on a second run, once every module is imported (typer 0.29 brings pydantic, whose import alone
+    # peaks near 7 MB): the seed files read and checked. Reading big.yaml would take 50 MB.
+    assert peak < 10_000_000, f"{peak / 1e6:.1f} MB allocated"
 
 
 def test_a_file_just_over_the_limit_is_refused_and_one_at_it_is_read(tmp_path):
