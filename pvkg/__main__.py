@@ -1,6 +1,8 @@
 """`python -m pvkg` runs the CLI."""
 
-from .cli import app
+import sys
+
+from .cli import main
 
 if __name__ == "__main__":  # guarded: validation's worker processes import the main module afresh
-    app(prog_name="pvkg")
+    sys.exit(main())

@@ -409,3 +409,38 @@ def release(
 def version() -> None:
     """Print pvkg's version."""
     typer.echo(__version__)
+
+
+def _usage_line(error: Exception) -> str | None:
+    """One line for a usage error (an unknown option or command, a missing argument, a value of the wrong
+    type), or None for any other exception. Decided on the error's interface, which click and typer's copy of
+    click share (format_message, exit_code, ctx), rather than on a class: typer 0.29 raises the classes of
+    its own copy of click, which the package `click` does not know."""
+    if not (callable(getattr(error, "format_message", None)) and isinstance(getattr(error, "exit_code", None), int)):
+        return None
+    command = getattr(getattr(error, "ctx", None), "command_path", None) or "pvkg"
+    what = " ".join(str(error.format_message()).split()).rstrip(".")
+    return f"{command}: {what}; see {command} --help"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `pvkg` command. Usage errors come out as one line on stderr with exit code 2, drawn by pvkg and
+    not by typer, whose drawing changes with its version (typer 0.29 with rich draws a box over several
+    lines; 0.12 wrote one plain line). With no arguments it prints the help and exits 2, as a usage error,
+    where typer 0.12 exited 0 and 0.29 exits 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        app(args=["--help"], prog_name="pvkg", standalone_mode=False)
+        return 2
+    try:
+        code = app(args=args, prog_name="pvkg", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("pvkg: aborted", err=True)
+        return 1
+    except Exception as error:
+        line = _usage_line(error)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
+        return error.exit_code  # type: ignore[attr-defined]
+    return code if isinstance(code, int) else 0

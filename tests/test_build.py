@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO, STUDIES
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -93,6 +94,34 @@ def test_usage_errors_exit_2(cli, tmp_path):
     empty.mkdir()
     code, _, stderr = cli("validate", empty)
     assert code == 2 and "no study files" in stderr
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["build", "--no-such-option"], "pvkg build: No such option: --no-such-option; see pvkg build --help"),
+    (["query"], "pvkg query: Missing argument 'name'; see pvkg query --help"),
+    (["serve", "--port", "abc"], "pvkg serve: Invalid value for '--port'"),
+    (["no-such-command"], "pvkg: No such command 'no-such-command'; see pvkg --help"),
+])
+def test_a_usage_error_is_one_line_whatever_typer_draws(args, expect):
+    """The installed `pvkg` (its console script and `python -m pvkg` both run pvkg.cli.main): one line on
+    stderr, exit 2, nothing on stdout. typer 0.29 with rich would draw a box over several lines."""
+    result = subprocess.run([sys.executable, "-m", "pvkg", *args], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(expect), result.stderr
+    assert not any(char in result.stderr for char in "\u2500\u2502\u256d\u256e\u2570\u256f"), result.stderr
+
+
+def test_no_arguments_print_the_help_and_exit_2():
+    result = subprocess.run([sys.executable, "-m", "pvkg"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Usage: pvkg" in result.stdout and result.stderr == ""
+
+
+def test_the_console_script_is_main():
+    import tomllib
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
+    assert scripts == {"pvkg": "pvkg.cli:main"}
 
 
 def test_every_command_has_help_and_is_in_the_readme(cli):
