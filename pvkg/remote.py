@@ -162,7 +162,9 @@ class Endpoint:
             if code == 404:
                 return RemoteError(f"{where}: no such endpoint (HTTP 404); check the URL{detail}")
             return RemoteError(f"{where}: the server refused the {what} (HTTP {code or '?'}){detail}")
-        if isinstance(error, (TimeoutError, socket.timeout)) or "timed out" in str(error):
+        # urllib wraps a time-out in a URLError whose reason is the TimeoutError: decided on types, not words
+        if isinstance(error, (TimeoutError, socket.timeout)) or isinstance(getattr(error, "reason", None),
+                                                                            (TimeoutError, socket.timeout)):
             return RemoteError(f"{where}: no answer within {self.timeout:g} s; raise --timeout or check the "
                                f"server's load")
         if isinstance(error, urllib.error.URLError):
