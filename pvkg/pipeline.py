@@ -127,7 +127,8 @@ def write_build(result: Build, out_dir: Path) -> Path:
     remove_leftovers(out_dir, [GRAPH_FILE, DESCRIPTION_FILE])
     remove_leftovers(out_dir / CACHE_DIR, [BUILT_BY_FILE])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
-    built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint()}).encode("utf-8")
+    built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
+                           "graph-sha256": hashlib.sha256(result.turtle).hexdigest()}).encode("utf-8")
     write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
                       out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
     if result.cache is not None and result.cache.path is not None:
@@ -152,10 +153,16 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _built_by_this_code(out_dir: Path) -> bool:
+def _built_here_as_is(out_dir: Path) -> bool:
+    """Whether the graph file is exactly what this pvkg code wrote: the code's hash and the file's SHA-256 are
+    the ones recorded beside it. A graph edited by hand, cut short or copied over is built again rather than
+    handed, unreadable, to a parser whose error would reach the user."""
     try:
-        return json.loads((out_dir / CACHE_DIR / BUILT_BY_FILE).read_text(encoding="utf-8"))["code"] \
-            == code_fingerprint()
+        record = json.loads((out_dir / CACHE_DIR / BUILT_BY_FILE).read_text(encoding="utf-8"))
+        if record["code"] != code_fingerprint():
+            return False
+        with open(out_dir / GRAPH_FILE, "rb") as graph:
+            return hashlib.file_digest(graph, "sha256").hexdigest() == record["graph-sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return False  # no record (an older build), or a damaged one: build again
 
@@ -170,12 +177,12 @@ def _mtime(path: Path) -> float:
 
 
 def ensure_built(studies: Path, out_dir: Path) -> tuple[Path, Build | None]:
-    """The built graph file, rebuilt first when it is missing, older than any of its inputs, or made by other
-    pvkg code. Returns the file and the Build when one was made."""
+    """The built graph file, rebuilt first when it is missing, older than any of its inputs, made by other
+    pvkg code, or changed since it was written. Returns the file and the Build when one was made."""
     target = out_dir / GRAPH_FILE
     if target.is_file():
         built_at = target.stat().st_mtime
-        if all(_mtime(p) <= built_at for p in input_files(studies)) and _built_by_this_code(out_dir):
+        if all(_mtime(p) <= built_at for p in input_files(studies)) and _built_here_as_is(out_dir):
             return target, None
     result = build_graph([studies], cache_dir=out_dir / CACHE_DIR)
     return write_build(result, out_dir), result

@@ -182,6 +182,25 @@ def test_a_graph_built_by_other_pvkg_code_is_rebuilt(cli, tmp_path):
     assert code == 0 and "built" not in stderr
 
 
+@pytest.mark.parametrize("damage", ["append junk", "cut short", "replace"])
+@pytest.mark.parametrize("command", [["query", "studies", "--out"], ["export", "--format", "nt", "--dist"]])
+def test_a_built_graph_changed_after_the_build_is_built_again(cli, tmp_path, damage, command):
+    """dist/pvkg.ttl edited by hand, cut short or copied over (newer than every input, so not stale by date)
+    was handed to the parser, whose error came out as a traceback (`SyntaxError: Parser error at line 2532`
+    from Oxigraph, `BadSyntax` from rdflib). Its SHA-256 is recorded beside it: a changed file is built
+    again."""
+    out = tmp_path / "dist"
+    assert cli("build", "--out", out, "--no-reason")[0] == 0
+    graph = out / "pvkg.ttl"
+    text = graph.read_bytes()
+    graph.write_bytes({"append junk": text + b"this is not turtle\n", "cut short": text[:len(text) // 2],
+                       "replace": b"<urn:a> <urn:b> <urn:c> .\n"}[damage])
+    code, stdout, stderr = cli(*command, out)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and graph.read_bytes() == text
+    assert "Luna" in stdout
+
+
 def test_answer_prints_each_question_then_its_table(cli, tmp_path):
     code, out, stderr = cli("answer", "--out", tmp_path)
     assert code == 0, stderr
