@@ -274,7 +274,7 @@ def publish(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default; the server is "
                                       "read-only, but put a proxy in front of it before exposing it).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
     store: StoreOption = DEFAULT_ENGINE,
     endpoint: Annotated[str | None, typer.Option(
         "--endpoint", help="Serve this SPARQL 1.1 endpoint's graph instead of the built one (a read-only proxy).",

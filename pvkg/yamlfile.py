@@ -36,7 +36,6 @@ from yaml import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.scanner import Scanner

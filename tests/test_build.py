@@ -100,6 +100,7 @@ def test_usage_errors_exit_2(cli, tmp_path):
     (["build", "--no-such-option"], "pvkg build: No such option: --no-such-option; see pvkg build --help"),
     (["query"], "pvkg query: Missing argument 'name'; see pvkg query --help"),
     (["serve", "--port", "abc"], "pvkg serve: Invalid value for '--port'"),
+    (["serve", "--port", "70000"], "pvkg serve: Invalid value for '--port'"),  # was OverflowError from bind()
     (["no-such-command"], "pvkg: No such command 'no-such-command'; see pvkg --help"),
 ])
 def test_a_usage_error_is_one_line_whatever_typer_draws(args, expect):

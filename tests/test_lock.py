@@ -57,7 +57,8 @@ def test_a_pyproject_the_lock_does_not_match_is_caught(tmp_path, change):
 def test_this_environment_is_the_lock():
     """Every package the lock gives pvkg[test] on this machine is installed at the locked version (packages
     the lock does not name, a developer's own tools, are allowed)."""
-    result = run_uv("sync", "--locked", "--check", "--inexact", "--no-install-project", "--extra", "test", "--python", sys.executable)
+    result = run_uv("sync", "--locked", "--check", "--inexact", "--no-install-project", "--extra", "test",
+                    "--python", sys.executable)
     assert result.returncode == 0, result.stderr
 
 
