@@ -27,10 +27,14 @@ from .namespaces import (
     DIRECTIONS,
     EU_COUNTRY_SCHEME,
     FINDING_KINDS,
+    INFERENCES,
     LEVELS,
     ONTOLOGY_IRI,
     PROV,
     PVKG,
+    STATUSES,
+    STRENGTHS,
+    SUPPORT,
     VANN,
     city_iri,
     concept_iri,
@@ -397,6 +401,11 @@ class _Builder:
             self.add(iri, PVKG.atLevel, LEVELS[f.level])
         if f.work:
             self.add(iri, PVKG.aboutWork, part_iri(f.study, "cites", f.work))
+        self.add(iri, PVKG.support, SUPPORT[f.support])
+        self.add(iri, PVKG.status, STATUSES[f.status])
+        self.add(iri, PVKG.strength, STRENGTHS[f.strength])
+        if f.inference:
+            self.add(iri, PVKG.inference, INFERENCES[f.inference])
         if f.note:
             self.add(iri, SKOS.editorialNote, Literal(f.note, lang="en"))
 

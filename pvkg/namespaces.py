@@ -50,6 +50,10 @@ class PVKG(DefinedNamespace):
     Construct: URIRef
     InfluenceDirection: URIRef
     ValueLevel: URIRef
+    Support: URIRef
+    FindingStatus: URIRef
+    ClaimStrength: URIRef
+    InferenceKind: URIRef
     Finding: URIRef
     ValueFinding: URIRef
     CharacteristicFinding: URIRef
@@ -59,8 +63,21 @@ class PVKG(DefinedNamespace):
     # individuals of the closed sets
     Driver: URIRef
     Barrier: URIRef
+    NoEffect: URIRef
+    Mixed: URIRef
     IndividualLevel: URIRef
     SocietalLevel: URIRef
+    FirstHand: URIRef
+    SecondHand: URIRef
+    Result: URIRef
+    Background: URIRef
+    Proposition: URIRef
+    EditorsReading: URIRef
+    Stated: URIRef
+    Hedged: URIRef
+    Weak: URIRef
+    Correlational: URIRef
+    Causal: URIRef
     # object properties
     reportedIn: URIRef
     hasResearchQuestion: URIRef
@@ -81,6 +98,10 @@ class PVKG(DefinedNamespace):
     linkTo: URIRef
     direction: URIRef
     atLevel: URIRef
+    support: URIRef
+    status: URIRef
+    strength: URIRef
+    inference: URIRef
     identifiedAs: URIRef
     # data properties
     locator: URIRef
@@ -119,8 +140,15 @@ CONCEPT_PREFIXES: dict[str, ConceptPrefix] = {
     "construct": ConceptPrefix(ID["scheme/constructs"], PVKG.Construct, PVKG.aboutConstruct, {}),
 }
 
-DIRECTIONS = {"driver": PVKG.Driver, "barrier": PVKG.Barrier}
+DIRECTIONS = {"driver": PVKG.Driver, "barrier": PVKG.Barrier, "no-effect": PVKG.NoEffect, "mixed": PVKG.Mixed}
 LEVELS = {"individual": PVKG.IndividualLevel, "societal": PVKG.SocietalLevel}
+# How a finding is supported. The first entry of each is the default where a study file says nothing, except
+# that support is derived: second-hand for a finding with `work`, or in a study `known-from` another.
+SUPPORT = {"first-hand": PVKG.FirstHand, "second-hand": PVKG.SecondHand}
+STATUSES = {"result": PVKG.Result, "background": PVKG.Background, "proposition": PVKG.Proposition,
+            "editors-reading": PVKG.EditorsReading}
+STRENGTHS = {"stated": PVKG.Stated, "hedged": PVKG.Hedged, "weak": PVKG.Weak}
+INFERENCES = {"correlational": PVKG.Correlational, "causal": PVKG.Causal}
 FINDING_KINDS = {
     "values": PVKG.ValueFinding,
     "characteristics": PVKG.CharacteristicFinding,

@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Problem, UsageError, display_path
-from .namespaces import CONCEPT_PREFIXES, DIRECTIONS, FINDING_KINDS, LEVELS, SLUG_PATTERN
+from .namespaces import (
+    CONCEPT_PREFIXES,
+    DIRECTIONS,
+    FINDING_KINDS,
+    INFERENCES,
+    LEVELS,
+    SLUG_PATTERN,
+    STATUSES,
+    STRENGTHS,
+    SUPPORT,
+)
 from .yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from .yamlfile import load as load_yaml
 
@@ -171,6 +181,10 @@ class Finding:
     work: str | None
     note: str | None
     where: Where
+    support: str = "first-hand"  # derived from `work` and `known-from` where the file does not say
+    status: str = "result"
+    strength: str = "stated"
+    inference: str | None = None
 
 
 @dataclass
@@ -463,7 +477,7 @@ CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", 
 CONTEXT_FIELDS = ("locator", "country", "cities", "city-count", "population", "setting", "channels", "sample")
 DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
 FINDING_FIELDS = ("id", "kind", "locator", "statement", "about", "from", "to", "direction", "level", "work",
-                  "note")
+                  "support", "status", "strength", "inference", "note")
 CITE_FIELDS = ("id", "cited-as", "locator", "identified-as", "correction", "design", "context")
 
 
@@ -798,9 +812,12 @@ class _FileReader:
             if work is not None:
                 corpus.works.append(work)
 
+        known_from = top.text("known-from", "the id of the study whose account of this study is encoded")
         findings = [f for item, line in top.mappings("findings", "the study's findings")
-                    if (f := self.finding(item, line, sid)) is not None]
-        if not top.has("findings"):
+                    if (f := self.finding(item, line, sid, known_from)) is not None]
+        # A study known only from another's account may hold no findings: what that account says of it is
+        # encoded once, as second-hand findings of the reporting study (with `work`).
+        if not top.has("findings") and not known_from:
             top.problem("missing required field 'findings' (the study's findings); a study without findings "
                         "adds nothing to the graph")
         corpus.studies.append(Study(
@@ -808,11 +825,10 @@ class _FileReader:
             research_questions=rqs,
             design=self.design(design_data, subject, True) if design_data is not None else None,
             context=self.context(context_data, subject, True) if context_data is not None else None,
-            cites=cites, findings=findings,
-            known_from=top.text("known-from", "the id of the study whose account of this study is encoded"),
+            cites=cites, findings=findings, known_from=known_from,
             revision_of=top.text("revision-of", "the id of the earlier version of this study")))
 
-    def finding(self, data: LineMap, line: int, study: str) -> Finding | None:
+    def finding(self, data: LineMap, line: int, study: str, known_from: str | None) -> Finding | None:
         fid = data.get("id")
         m = _Map(data, self.file, f"finding {fid}" if isinstance(fid, str) else "finding", self.problems,
                  FINDING_FIELDS, line)
@@ -822,13 +838,18 @@ class _FileReader:
         statement = m.lang_text("statement", "a short paraphrase in your own words", required=True)
         direction = m.choice("direction", DIRECTIONS, "whether it drives or hinders")
         level = m.choice("level", LEVELS, "the level at which the values are seen")
+        work = m.text("work", "the id of the cited work the finding is about")
         finding = Finding(
             id=fid or "", kind=kind or "", study=study, locator=locator or "", statement=statement,
             about=m.text_list("about", "ids of the concepts the finding is about"),
             link_from=m.text_list("from", "ids of the concepts the link starts from"),
             link_to=m.text_list("to", "ids of the concepts the link ends at"),
-            direction=direction, level=level, work=m.text("work", "the id of the cited work"),
-            note=m.text("note", "an editorial note"), where=Where(self.file, line))
+            direction=direction, level=level, work=work,
+            note=m.text("note", "an editorial note"), where=Where(self.file, line),
+            support=_support(m, work, known_from),
+            status=m.choice("status", STATUSES, "what kind of statement it is in the source") or "result",
+            strength=m.choice("strength", STRENGTHS, "how firmly the source says it") or "stated",
+            inference=m.choice("inference", INFERENCES, "association or cause, where the source says which"))
         if kind is not None:
             _check_finding_kind(finding, m)
         # Kept even with other defects (the InputError stops the build anyway) so that its references are
@@ -836,10 +857,28 @@ class _FileReader:
         return finding if fid is not None and kind is not None else None
 
 
+def _support(m: _Map, work: str | None, known_from: str | None) -> str:
+    """First-hand or second-hand: what the file says, else derived. A finding about a cited work (`work`),
+    or in a study known only from another study's account (`known-from`), is second-hand."""
+    derived = "second-hand" if work or known_from else "first-hand"
+    given = m.choice("support", SUPPORT, "the study's own result, or its account of another work")
+    if given == "first-hand" and work:
+        m.problem("a finding about a cited work ('work') is second-hand: the study reports what that work found; "
+                  "remove 'support: first-hand', or remove 'work' if the result is the study's own", "support")
+    elif given == "first-hand" and known_from:
+        m.problem(f"this study is known only from {known_from!r}'s account, so its findings are second-hand; "
+                  "remove 'support: first-hand'", "support")
+    elif given == "second-hand" and not derived == "second-hand":
+        m.problem("a second-hand finding needs 'work': the id of the entry under 'cites' for the work it reports "
+                  "on", "support")
+    return given or derived
+
+
 def _check_finding_kind(f: Finding, m: _Map) -> None:
     """What each kind of finding must and must not carry."""
-    allowed = {"values": {"about", "level"}, "characteristics": {"about"}, "link": {"from", "to", "about", "direction"},
-               "factor": {"about", "direction"}, "cited-work": {"work", "about"}}[f.kind]
+    allowed = {"values": {"about", "level", "work"}, "characteristics": {"about", "work"},
+               "link": {"from", "to", "about", "direction", "work"}, "factor": {"about", "direction", "work"},
+               "cited-work": {"work", "about"}}[f.kind]
     for key in ("about", "from", "to", "direction", "level", "work"):
         if m.has(key) and key not in allowed:
             m.problem(f"a {f.kind!r} finding cannot have {key!r} (it takes: {', '.join(sorted(allowed))})", key)

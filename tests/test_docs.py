@@ -194,8 +194,8 @@ def test_class_axioms_are_readable(seed_site):
     assert "#Study" in hrefs(seed_site.row(finding, "Disjoint with"))  # from owl:AllDisjointClasses
     assert "#ValueFinding" in hrefs(seed_site.row(finding, "Subclasses"))
     direction = seed_site.element("index.html", "InfluenceDirection")
-    assert text(seed_site.row(direction, "Equivalent to")) == "{pvkg:Driver, pvkg:Barrier}"
-    assert hrefs(seed_site.row(direction, "Members")) == ["#Barrier", "#Driver"]
+    assert text(seed_site.row(direction, "Equivalent to")) == "{pvkg:Driver, pvkg:Barrier, pvkg:NoEffect, pvkg:Mixed}"
+    assert hrefs(seed_site.row(direction, "Members")) == ["#Barrier", "#Driver", "#Mixed", "#NoEffect"]
 
 
 def test_concept_hierarchy_nests_each_concept_under_its_broader_concept(seed_site, seed_build):
