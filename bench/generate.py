@@ -173,6 +173,8 @@ METHODS = {  # id name: (label, family, definition)
                             "Estimating how an outcome varies with explanatory variables."),
     "bibliometric-analysis": ("bibliometric analysis", "review",
                               "Counting and mapping publications, citations and co-authorships."),
+    "narrative-review": ("narrative literature review", "review",
+                         "A review that organises research into themes without a fixed screening protocol."),
 }
 CHANNELS = {  # id name: (label, broader or None, definition)
     "mobile-apps": ("mobile apps", None, "Applications on smartphones through which government delivers services."),

@@ -52,7 +52,8 @@ def test_all_eight_literature_review_citations_are_identified_with_studies(seed_
         }""")
     assert len(rows) == 8
     corrected = {cited for cited, _, correction in rows if correction}
-    assert corrected == {"Aizhan et al. (2017)", "Wukick and Mergel (2016)"}
+    # "Gregory (2016)" names the author's given name: the work is Porumbescu (2016) (related-facts.md §7)
+    assert corrected == {"Aizhan et al. (2017)", "Wukick and Mergel (2016)", "Gregory (2016)"}
 
 
 def test_studies_known_only_from_the_meta_synthesis_say_so(seed_build):
