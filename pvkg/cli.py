@@ -17,7 +17,7 @@ from .errors import InputError, PvkgError, UsageError
 from .export import check_replaceable, replace_folder, write_atomic
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
-from .query import answers, bind_parameters, get_query, load_queries, run_query
+from .query import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
 from .remote import DEFAULT_MAX_ROWS, Endpoint
 from .results import FORMATS, render
 from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, TimeLimitedStore, check_engine, open_built
@@ -205,7 +205,9 @@ def query(
     if lang is not None:
         params["lang"] = lang
     bind_parameters(canned, params)  # a wrong parameter is reported before any build or connection
-    result = run_query(_store(studies, out, store, endpoint, graph, timeout, max_rows), canned, params)
+    opened = _store(studies, out, store, endpoint, graph, timeout, max_rows)
+    check_concepts(opened, canned, params)  # a concept the graph does not hold: an error, not "(no rows)"
+    result = run_query(opened, canned, params)
     typer.echo(render(result, fmt), nl=False)
 
 

@@ -11,6 +11,7 @@ trailing VALUES joins after the FILTERs that need the value).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from .yamlfile import load as load_yaml
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
 HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "answer"}
 PARAMETER_FIELDS = {"name", "type", "default", "description"}
-PARAMETER_TYPES = {"text", "language"}
+PARAMETER_TYPES = {"text", "language", "concept"}  # concept: a concept's id or label, looked up in the graph
 
 
 READ_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -40,6 +41,18 @@ class QueryError(PvkgError):
     """A canned query that cannot be found, is malformed, or was given parameters it does not take."""
 
     exit_code = 2
+
+
+class UnknownConceptError(PvkgError):
+    """A parameter names no concept of the graph: bad input (exit code 1; 404 over HTTP). The message names the
+    nearest concept ids the graph holds."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, value: str, suggestions: list[str]):
+        self.value = value
+        self.suggestions = suggestions
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,20 @@ class CannedQuery:
 class QueryResult:
     columns: list[str]
     rows: list[tuple[Node | None, ...]]
+
+    def pick(self, *names: str) -> list[tuple[Node | None, ...]]:
+        """The rows with only the named columns, in that order: code that reads an answer by column name keeps
+        working when a query gains columns."""
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise QueryError(f"the answer has no column {missing[0]!r}; it has: {', '.join(self.columns)}")
+        where = [self.columns.index(n) for n in names]
+        return [tuple(row[i] for i in where) for row in self.rows]
+
+    def records(self) -> list[dict[str, str | None]]:
+        """The rows as mappings from column to text (None where unbound): what a notebook or a table wants."""
+        return [{column: None if value is None else str(value) for column, value in zip(self.columns, row, strict=True)}
+                for row in self.rows]
 
 
 def _header(path: Path, text: str) -> dict:
@@ -160,6 +187,87 @@ def bind_parameters(query: CannedQuery, given: dict[str, str]) -> dict[str, Lite
                              f"not {value!r}")
         bindings[parameter.name] = Literal(value)
     return bindings
+
+
+# The concepts a finding can be about, by class, as the evidence query names their kinds. A `concept`
+# parameter must be the id, or a label in any language ignoring case, of one of them: the same match the
+# queries that take such a parameter make.
+CONCEPT_KINDS = """
+  VALUES ?kind_class {
+    <https://w3id.org/pvkg/ontology#PublicValue> <https://w3id.org/pvkg/ontology#ServiceCharacteristic>
+    <https://w3id.org/pvkg/ontology#AdoptionFactor> <http://data.europa.eu/m8g/Channel>
+    <https://w3id.org/pvkg/ontology#Construct>
+  }
+  ?c a ?kind_class ."""
+CONCEPT_FOUND = """PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?c WHERE {
+  { ?c dcterms:identifier ?id FILTER(STR(?id) = STR(?value)) }
+  UNION
+  { ?c skos:prefLabel|skos:altLabel ?label FILTER(LCASE(STR(?label)) = LCASE(STR(?value))) }""" + CONCEPT_KINDS + """
+}
+LIMIT 1"""
+CONCEPT_NAMES = """PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?id ?label WHERE {""" + CONCEPT_KINDS + """
+  ?c dcterms:identifier ?id .
+  OPTIONAL { ?c skos:prefLabel|skos:altLabel ?label }
+}"""
+CONCEPT_KIND_NAMES = "value, characteristic, factor, channel or construct"
+
+
+@dataclass(frozen=True)
+class ConceptLookup:
+    """A `concept` parameter to look up in the graph before its query runs. `found_text` is a SELECT with a
+    row when the value names a concept; when it has none, `names_text` lists the concepts' ids and labels, and
+    `error` turns them into the error to raise."""
+
+    query: CannedQuery
+    parameter: str
+    value: str
+
+    @property
+    def found_text(self) -> str:
+        return substitute(CONCEPT_FOUND, {"value": Literal(self.value)})
+
+    names_text = CONCEPT_NAMES
+
+    def error(self, rows) -> UnknownConceptError:
+        ids_of: dict[str, set[str]] = {}
+        for identifier, label in rows:
+            ids_of.setdefault(str(identifier), set()).add(str(identifier))
+            if label is not None:
+                ids_of.setdefault(str(label).casefold(), set()).add(str(identifier))
+        word = self.value.casefold()
+        near = difflib.get_close_matches(word, sorted(ids_of), n=5, cutoff=0.6)
+        suggestions = []
+        for name in near:  # nearest first; a label shared by several concepts gives each of their ids
+            for identifier in sorted(ids_of[name]):
+                if identifier not in suggestions:
+                    suggestions.append(identifier)
+        suggestions = suggestions[:3]
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        return UnknownConceptError(
+            f"query {self.query.name!r}: no {CONCEPT_KIND_NAMES} in the graph has the id or label "
+            f"{self.value!r}{hint}",
+            self.value, suggestions)
+
+
+def concept_lookups(query: CannedQuery, given: dict[str, str]) -> list[ConceptLookup]:
+    """The graph look-ups the query's `concept` parameters need before the query runs (after
+    bind_parameters has checked them)."""
+    return [ConceptLookup(query, p.name, str(given.get(p.name, p.default)))
+            for p in query.parameters if p.type == "concept" and given.get(p.name, p.default) is not None]
+
+
+def check_concepts(store: Store | Graph, query: CannedQuery, given: dict[str, str] | None = None) -> None:
+    """Ask the graph whether each `concept` parameter names a concept; UnknownConceptError, with the nearest
+    ids, when one does not. run_query does not call this: a concept that matches nothing is a valid query with
+    no rows; `pvkg query` and the HTTP API call it so that a typing mistake is not mistaken for no evidence."""
+    store = as_store(store)
+    for lookup in concept_lookups(query, given or {}):
+        if not store.select(lookup.found_text)[1]:
+            raise lookup.error(store.select(lookup.names_text)[1])
 
 
 def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | None = None) -> QueryResult:

@@ -262,6 +262,25 @@ def _empty_figure(title: str, message: str) -> Svg:
 
 # -- figure 1: the value network --------------------------------------------------------------------------
 
+# How a link finding is supported, from firmest to least: each is drawn in a line style of its own, and findings
+# of different kinds never share a curve (a hedged or weak link never widens a first-hand driver's curve).
+EVIDENCE = ("first-hand", "second-hand", "hedged or weak", "not a result")
+EVIDENCE_DASHES = {"first-hand": None, "second-hand": "10 6", "hedged or weak": "2 6", "not a result": "1 9"}
+EVIDENCE_NOTES = {"first-hand": "a study's own stated result",
+                  "second-hand": "what a study reports of another work",
+                  "hedged or weak": "hedged by the source, or reported as weak",
+                  "not a result": "background, a proposition or an editors' reading"}
+
+
+def evidence_of(support: str, status: str, strength: str) -> str:
+    """The evidence class of a link finding, from the labels link-findings gives."""
+    if status and status != "result":
+        return "not a result"
+    if strength in ("hedged", "weak"):
+        return "hedged or weak"
+    return "second-hand" if support == "second-hand" else "first-hand"
+
+
 @dataclass(frozen=True)
 class Support:
     study: str
@@ -274,6 +293,7 @@ class NetworkEdge:
     step: int  # 0: first column -> second, 1: second -> third
     source: str
     target: str
+    evidence: str  # one of EVIDENCE: every finding behind the edge is of this kind
     support: set[Support] = field(default_factory=set)
     number: int = 0  # its number in the figure and in the table, from 1
 
@@ -298,7 +318,7 @@ class NetworkEdge:
             found[s.study].add(s.direction)
         return [(study, "; ".join(sorted(d - {""}))) for study, d in sorted(found.items())]
 
-    def evidence(self) -> list[str]:
+    def evidence_lines(self) -> list[str]:
         """'study (direction)' for each study behind the edge."""
         return [f"{study} ({directions})" if directions else study for study, directions in self.by_study()]
 
@@ -315,6 +335,7 @@ class Link:
     source: str
     target: str
     support: Support
+    evidence: str
 
 
 def network_edges(links: QueryResult, middle_starts: set[tuple[str, str]], kinds: dict[str, str]
@@ -333,10 +354,14 @@ def network_edges(links: QueryResult, middle_starts: set[tuple[str, str]], kinds
 
     Links that join the same two concepts in the same columns share an edge, with all their studies."""
     rows: list[Link] = []
-    for finding, source, target, direction, study, _locator in links.rows:
+    for finding, source, target, direction, study, support, status, strength, work in links.pick(
+            "finding", "from", "to", "direction", "study", "support", "status", "strength", "work"):
         label = _text(direction)
+        # a second-hand finding speaks for the work it is about, through the study that reports it
+        who = f"{_text(work)}, as reported by {_text(study, NO_STUDY)}" if _text(work) else _text(study, NO_STUDY)
         rows.append(Link(str(finding) if finding is not None else "", _text(source, NO_LABEL),
-                         _text(target, NO_LABEL), Support(_text(study, NO_STUDY), label, kinds.get(label, ""))))
+                         _text(target, NO_LABEL), Support(who, label, kinds.get(label, "")),
+                         evidence_of(_text(support), _text(status), _text(strength))))
     starts: dict[str, list[Link]] = defaultdict(list)
     ends: dict[str, list[Link]] = defaultdict(list)
     for link in rows:
@@ -359,11 +384,11 @@ def network_edges(links: QueryResult, middle_starts: set[tuple[str, str]], kinds
             chosen.add(1)
         else:
             chosen.add(1 if (link.finding, link.source) in middle_starts else 0)
-    edges: dict[tuple[int, str, str], NetworkEdge] = {}
+    edges: dict[tuple[int, str, str, int], NetworkEdge] = {}
     for link, chosen in steps.items():
         for step in chosen:
-            key = (step, link.source, link.target)
-            edges.setdefault(key, NetworkEdge(*key)).support.add(link.support)
+            key = (step, link.source, link.target, EVIDENCE.index(link.evidence))
+            edges.setdefault(key, NetworkEdge(step, link.source, link.target, link.evidence)).support.add(link.support)
     return [edges[key] for key in sorted(edges)]
 
 
@@ -450,6 +475,11 @@ def _cubic(p: tuple[float, float, float, float], t: float) -> float:
     return (1 - t) ** 3 * p[0] + 3 * (1 - t) ** 2 * t * p[1] + 3 * (1 - t) * t ** 2 * p[2] + t ** 3 * p[3]
 
 
+def _legend_width() -> float:
+    """The width the line-style legend needs."""
+    return 2 * MARGIN + sum(48 + text_width(f"{e}: {EVIDENCE_NOTES[e]}", 12) for e in EVIDENCE)
+
+
 def network_svg(edges: list[NetworkEdge]) -> Svg:
     """Three columns of labelled boxes; each edge a curve coloured by direction, as wide as the number of
     studies behind it, numbered (the table's numbers) and with the studies in its tooltip."""
@@ -484,10 +514,12 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
             node.y += TOP + (tallest - height) / 2
     width = 2 * MARGIN + 3 * NODE_W + 2 * COL_GAP
     legend_y = TOP + tallest + 34
-    svg = Svg(width, legend_y + 40, title,
-              "Each curve is a link finding (or several findings linking the same two concepts): its colour is the "
-              "direction the findings give, its width the number of studies behind it; hover over it for the "
-              "studies. A chain of two links runs across the three columns.")
+    svg = Svg(max(width, _legend_width()), legend_y + 64, title,
+              "Each curve is a link finding (or several findings of one kind linking the same two concepts): its "
+              "colour is the direction the findings give, its line style how they are supported, its width the "
+              "number of studies behind it; hover over it for the studies. A chain of two links runs across the "
+              "three columns; when its steps come from different studies it is a hypothesis, not a finding "
+              "(see value-paths).")
 
     def x_of(column: int) -> float:
         return MARGIN + column * (NODE_W + COL_GAP)
@@ -525,11 +557,14 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
         bend = (x2 - x1) / 2
         colour = DIRECTION_COLOURS[edge.kind]
         stroke = min(2.5 + 2.5 * (len(edge.studies) - 1), 12.0)
-        tooltip = f"{edge.number}. {edge.source} → {edge.target}\nsupported by: " + "; ".join(edge.evidence())
+        tooltip = (f"{edge.number}. {edge.source} → {edge.target} ({edge.evidence})\nsupported by: "
+                   + "; ".join(edge.evidence_lines()))
+        style = {"stroke-dasharray": EVIDENCE_DASHES[edge.evidence]} if EVIDENCE_DASHES[edge.evidence] else {}
         svg.add("path", {"d": f"M{_fmt(x1)},{_fmt(y1)} C{_fmt(x1 + bend)},{_fmt(y1)} {_fmt(x2 - bend)},"
                               f"{_fmt(y2)} {_fmt(x2)},{_fmt(y2)}",
-                         "stroke": colour, "stroke-width": stroke, "stroke-opacity": "0.75",
-                         "class": f"edge edge-{edge.kind or 'none'}"}, title=tooltip)
+                         "stroke": colour, "stroke-width": stroke, "stroke-opacity": "0.75", **style,
+                         "class": f"edge edge-{edge.kind or 'none'} evidence-{EVIDENCE.index(edge.evidence)}"},
+                title=tooltip)
         # the number on the curve, where it overlaps no other number (the middle, unless taken)
         xs, ys = (x1, x1 + bend, x2 - bend, x2), (y1, y1, y2, y2)
         spots = [(_cubic(xs, t), _cubic(ys, t)) for t in (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8)]
@@ -560,6 +595,16 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
         svg.text(x + 36, legend_y + 4.5, [label], 12, fill=MUTED)
         x += 48 + text_width(label, 12)
     svg.text(x + 12, legend_y + 4.5, ["wider curve: more studies · number: row of the table below"], 12, fill=MUTED)
+    x = MARGIN
+    for evidence in EVIDENCE:  # a second legend row: the line style says how the findings are supported
+        attributes = {"x1": x, "y1": legend_y + 24, "x2": x + 28, "y2": legend_y + 24, "stroke": MUTED,
+                      "stroke-width": "3"}
+        if EVIDENCE_DASHES[evidence]:
+            attributes["stroke-dasharray"] = EVIDENCE_DASHES[evidence]
+        svg.add("line", attributes)
+        label = f"{evidence}: {EVIDENCE_NOTES[evidence]}"
+        svg.text(x + 36, legend_y + 28.5, [label], 12, fill=MUTED)
+        x += 48 + text_width(label, 12)
     return svg
 
 
@@ -595,7 +640,7 @@ def factor_matrix(factors: QueryResult, countries: dict[str, list[str]], directi
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
     named: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     categories, studies = set(), set()
-    for category, factor, direction, study in factors.rows:
+    for category, factor, direction, study in factors.pick("category", "factor", "direction", "study"):
         cat, name, label = _text(category, NO_LABEL), _text(study, NO_STUDY), _text(direction)
         kind = kinds.get(label, "")
         categories.add(cat)
@@ -801,7 +846,8 @@ def collect(store: Store | Graph, lang: str = "en") -> Report:
 
     # the studies: list, citations, methods, countries
     details: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for study, year, method, country, sample, doi in run("studies").rows:
+    for study, year, method, country, sample, doi in run("studies").pick("study", "year", "method", "country",
+                                                                          "sample", "doi"):
         entry = details[_text(study, NO_STUDY)]
         for name, value in (("year", year), ("country", country), ("sample", sample), ("doi", doi)):
             if _text(value):
@@ -829,7 +875,7 @@ def collect(store: Store | Graph, lang: str = "en") -> Report:
 
     # the countries, from studies-by-country
     by_country: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
-    for country, study, year, findings in run("studies-by-country").rows:
+    for country, study, year, findings in run("studies-by-country").pick("country", "study", "year", "findings"):
         by_country[_text(country, NO_COUNTRY)][_text(study, NO_STUDY)] = (_text(year), _number(findings))
     countries = [CountryRow(c, [(s, y, n) for s, (y, n) in sorted(rows.items(), key=lambda i: (i[0].casefold(), i[0]))])
                  for c, rows in by_country.items()]

@@ -36,7 +36,16 @@ from .describe import DESCRIPTION_FILE
 from .errors import PvkgError, UsageError
 from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
-from .query import CannedQuery, QueryResult, asking_study, canned_text, check_columns, load_queries
+from .query import (
+    CannedQuery,
+    QueryResult,
+    UnknownConceptError,
+    asking_study,
+    canned_text,
+    check_columns,
+    concept_lookups,
+    load_queries,
+)
 from .remote import Endpoint
 from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
 from .sparql import request_form, uses_service
@@ -259,8 +268,12 @@ class PvkgServer:
         return self.queries.get(name)
 
     async def _answer(self, query: CannedQuery, given: dict[str, str]) -> QueryResult:
-        """The canned query's answer; QueryError for wrong parameters, QueryFailure from the workers."""
+        """The canned query's answer; QueryError for wrong parameters, UnknownConceptError for a concept the
+        graph does not hold (asked of the graph, like check_concepts), QueryFailure from the workers."""
         text = canned_text(query, given)
+        for lookup in concept_lookups(query, given):
+            if not (await self.select(lookup.found_text)).rows:
+                raise lookup.error((await self.select(lookup.names_text)).rows)
         outcome = await self.run(text)
         assert isinstance(outcome, SelectResult)
         check_columns(query, outcome.columns)
@@ -288,6 +301,8 @@ class PvkgServer:
             result = await self._answer(query, given)
         except QueryFailure as e:
             return JSONResponse({"error": str(e)}, status_code=e.status)
+        except UnknownConceptError as e:  # the graph holds no such concept
+            return JSONResponse({"error": str(e), "suggestions": e.suggestions}, status_code=404)
         except PvkgError as e:  # wrong parameters
             return JSONResponse({"error": str(e)}, status_code=400)
         media_type = negotiate(request, ["application/sparql-results+json", "application/json", "text/csv"])
@@ -307,6 +322,8 @@ class PvkgServer:
                 result = await self._answer(query, given)
             except QueryFailure as e:
                 error, status = str(e), e.status
+            except UnknownConceptError as e:
+                error, status = str(e), 404
             except PvkgError as e:
                 error, status = str(e), 400
         asked_by = await self._asked_by(query)
@@ -545,6 +562,10 @@ def openapi_document(queries: dict[str, CannedQuery]) -> dict:
                     "application/json": {"schema": sparql_json},
                     "text/csv": {"schema": {"type": "string"}}}},
                 "400": error, "503": error,
+                **({"404": {"description": "No concept of the graph has the given id or label; the error names "
+                                           "the nearest ids.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+                   if any(p.type == "concept" for p in query.parameters) else {}),
             },
         }}
     return {
@@ -555,7 +576,9 @@ def openapi_document(queries: dict[str, CannedQuery]) -> dict:
                  "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"}},
         "paths": paths,
         "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
-                                             "properties": {"error": {"type": "string"}}}}},
+                                             "properties": {"error": {"type": "string"},
+                                                            "suggestions": {"type": "array",
+                                                                            "items": {"type": "string"}}}}}},
     }
 
 

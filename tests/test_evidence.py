@@ -54,8 +54,8 @@ def test_every_seed_finding_says_how_it_is_supported(seed_build):
 
 
 def test_a_file_in_the_old_format_gets_the_defaults(seed_build):
-    """luna-2024.yaml says nothing of support, status or strength: its findings are first-hand stated results."""
-    assert evidence_of(seed_build.graph, "luna2024-01") == {"support": "FirstHand", "status": "Result",
+    """luna2024-02 says nothing of support, status or strength: it is a first-hand stated result."""
+    assert evidence_of(seed_build.graph, "luna2024-02") == {"support": "FirstHand", "status": "Result",
                                                            "strength": "Stated"}
 
 
@@ -147,3 +147,176 @@ findings:
     with pytest.raises(InputError) as caught:
         build(tmp_path, ("reporter", reporting), ("legacy", legacy))
     assert any(message in line for line in caught.value.lines()), caught.value.lines()
+
+
+# --- the corpus corrected against its sources (issue 16, part 2): one regression test per defect -------------
+
+
+def test_no_sentence_of_the_review_is_a_finding_twice(seed_build):
+    """Each claim the meta-synthesis makes about a cited work was stored twice: as its cited-work finding and
+    as a finding of the work's own known-from file. Now the known-from studies report no findings, and every
+    claim about a cited work is one second-hand finding of the reporting study."""
+    rows = select(seed_build.graph, "SELECT ?f WHERE { ?f pvkg:reportedIn/pvkg:knownFrom [] }")
+    assert rows == []
+    second_hand = select(seed_build.graph, """
+        SELECT ?f ?s WHERE { ?f pvkg:support pvkg:SecondHand ; pvkg:reportedIn ?s ; pvkg:aboutWork [] }""")
+    assert {s for _, s in second_hand} == {"https://w3id.org/pvkg/id/work/social-media-service-factors"}
+    assert len(second_hand) == 12
+
+
+def test_gregory_is_cited_as_given_and_identified_as_porumbescu(seed_build):
+    rows = select(seed_build.graph, """
+        SELECT ?identified ?doi ?name WHERE {
+          ?cite pvkg:citedAs "Gregory (2016)" ; pvkg:identifiedAs ?identified ; pvkg:correctionNote ?note .
+          ?identified bibo:doi ?doi ; dcterms:creator/<http://xmlns.com/foaf/0.1/name> ?name }""")
+    assert rows == [("https://w3id.org/pvkg/id/work/porumbescu-2016", "10.1016/j.giq.2016.04.006", "G. A. Porumbescu")]
+    people = select(seed_build.graph, "SELECT ?n WHERE { [] <http://xmlns.com/foaf/0.1/name> ?n }")
+    assert ("Gregory",) not in people
+
+
+def test_eom_reports_no_accountability_result_and_notes_responsiveness(seed_build):
+    rows = select(seed_build.graph, """
+        SELECT ?f ?note WHERE { ?f pvkg:aboutWork/pvkg:identifiedAs work:eom-2018 .
+                                OPTIONAL { ?f skos:editorialNote ?note } }""")
+    assert len(rows) == 1 and "responsiveness" in rows[0][1]
+    about = select(seed_build.graph, """
+        SELECT ?v WHERE { ?f pvkg:aboutWork/pvkg:identifiedAs work:eom-2018 ; pvkg:aboutValue ?v }""")
+    assert about == []
+
+
+def test_one_trust_concept_for_the_porumbescu_claims(seed_build):
+    rows = select(seed_build.graph, """
+        SELECT DISTINCT ?to WHERE { ?f pvkg:aboutWork/pvkg:identifiedAs work:porumbescu-2016 ;
+                                       pvkg:linkTo ?to ; pvkg:linkTo/a pvkg:PublicValue }""")
+    values = {to for (to,) in rows if "/value/" in to}
+    assert values == {"https://w3id.org/pvkg/id/value/trust"}
+
+
+def test_twizeyimana_and_andersson_is_a_literature_review(seed_build):
+    rows = select(seed_build.graph, """
+        SELECT ?m WHERE { work:twizeyimana-andersson-2019 pvkg:hasDesign/pvkg:usesMethod ?m }""")
+    assert rows == [("https://w3id.org/pvkg/id/method/review",)]
+
+
+def test_no_fact_that_no_source_states(seed_build):
+    """`language: en` (no source gives a publication's language but the Persian paper's) and the web
+    record number 16410 taken for an article number."""
+    languages = select(seed_build.graph, "SELECT ?s ?l WHERE { ?s dcterms:language ?l }")
+    assert languages == [("https://w3id.org/pvkg/id/work/social-media-service-factors", "fa")]
+    assert select(seed_build.graph, "SELECT ?n WHERE { work:social-media-service-factors bibo:number ?n }") == []
+
+
+def test_the_sub_factor_definitions_say_whose_they_are(seed_build):
+    rows = select(seed_build.graph, """
+        SELECT ?c ?note WHERE {
+          ?c a pvkg:AdoptionFactor ; dcterms:source work:social-media-service-factors .
+          OPTIONAL { ?c skos:editorialNote ?note } }""")
+    assert len(rows) == 20  # 4 categories and 16 sub-factors
+    assert all(note and ("editors' gloss" in note or "source's own gloss" in note) for _, note in rows), rows
+
+
+def test_the_meta_synthesis_categories_hold_what_the_source_counts(seed_build):
+    """Mergel's two activities were placed by the editors under the managerial and organizational
+    categories, giving 5 and 4 sub-factors where the source counts 4 and 3."""
+    rows = select(seed_build.graph, """
+        SELECT ?cat (COUNT(?f) AS ?n) WHERE { ?f skos:broader ?cat . ?cat a pvkg:FactorCategory ;
+                                              dcterms:source work:social-media-service-factors }
+        GROUP BY ?cat""")
+    counts = {cat.rsplit("/", 1)[1]: n for cat, n in rows}
+    assert counts == {"managerial": 4, "organizational": 3, "human": 4, "infrastructural": 5}
+
+
+# --- canned queries never overstate (issue 16, part 3) ------------------------------------------------------
+
+def answer(graph, name: str) -> list[dict[str, str]]:
+    """A canned query's rows as mappings, "" where a column is unbound."""
+    from pvkg.query import load_queries, run_query
+    return [{c: v or "" for c, v in record.items()} for record in run_query(graph, load_queries()[name]).records()]
+
+
+def test_no_canned_query_counts_one_sentence_twice(tmp_path, seed_build):
+    """The old duplicate shape planted again: the work's known-from file restating, as a finding of its own,
+    the review's sentence about it (smsf-19). Counts of support stay as they were: the restatement is
+    second-hand, about the same work, and counts once."""
+    legacy = (STUDIES / "porumbescu-2016.yaml").read_text(encoding="utf-8") + """
+findings:
+  - id: porumbescu2016-01
+    kind: link
+    locator: Literature review (social-media-service-factors)
+    statement: The more Seoul citizens used e-government websites, the less they trusted government.
+    from: [channel:government-websites]
+    to: [value:trust]
+    direction: barrier
+"""
+    planted = build(tmp_path, ("porumbescu-2016", legacy))
+    before = {row["concept"]: row for row in answer(seed_build.graph, "concept-support")}
+    after = {row["concept"]: row for row in answer(planted.graph, "concept-support")}
+    for column in ("studies", "findings", "works_second_hand"):
+        assert {c: r[column] for c, r in after.items()} == {c: r[column] for c, r in before.items()}, column
+    assert before["trust in government"]["works_second_hand"] == "1"
+    by_country = {row["study"]: row for row in answer(planted.graph, "studies-by-country")}
+    assert by_country["Porumbescu (2016)"]["findings"] == "0"  # never a first-hand study of its own
+
+
+def test_contested_pairs_only_one_relation_judged_both_ways(tmp_path, seed_build):
+    """On the seed data no two studies judge one relation in opposite directions: social media is a driver
+    of trust for one work and a barrier to the breadth of public information for another, which are two
+    relations. A study that judges the same factor, or the same from and to, the other way is a contest."""
+    assert answer(seed_build.graph, "contested") == []
+    doe = MINIMAL.format(id="doe-2020", extra="""\
+findings:
+  - id: doe-01
+    kind: factor
+    locator: Results
+    statement: Citizens' experience with social media holds service delivery back.
+    about: [factor:citizen-experience]
+    direction: barrier
+  - id: doe-02
+    kind: link
+    locator: Results
+    statement: Use of social media went with less trust in government.
+    from: [channel:social-media]
+    to: [value:trust]
+    direction: barrier
+  - id: doe-03
+    kind: link
+    locator: Results
+    statement: Social media widened the information the public gets.
+    from: [channel:social-media]
+    to: [construct:public-information-breadth]
+    direction: driver
+    status: background
+""")
+    rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "contested")
+    smsf = "Factors Affecting Government Use of Social Media for Service Provision"
+    assert rows == [
+        {"relation": "citizen experience", "driver_studies": smsf, "barrier_studies": "Doe (2020)"},
+        {"relation": "social media → trust in government", "driver_studies": "Porumbescu (2016)",
+         "barrier_studies": "Doe (2020)"},
+    ]  # doe-03 is background: no contest with Wukich & Mergel's barrier
+
+
+def test_chains_across_studies_are_hypotheses(seed_build):
+    rows = answer(seed_build.graph, "value-paths")
+    assert rows and {row["basis"] for row in rows} == {"one study", "hypothesis across studies"}
+    for row in rows:
+        if row["basis"] == "one study":
+            assert row["first_studies"] == row["second_studies"] and "; " not in row["first_studies"]
+    # the chain no source makes: e-government websites (a barrier to citizens' satisfaction with the public
+    # sector, Porumbescu) -> user satisfaction (an information-systems construct, Buyannemekh) -> public value
+    assert not [row for row in rows if row["start"] == "e-government websites"]
+
+
+def test_values_perceived_leaves_out_background_and_second_hand(tmp_path):
+    doe = MINIMAL.format(id="doe-2020", extra="""\
+findings:
+  - id: doe-01
+    kind: values
+    locator: Introduction
+    statement: Earlier authors credit the internet with more open government.
+    about: [value:transparency]
+    level: societal
+    status: background
+""")
+    rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "values-perceived")
+    assert rows and not [row for row in rows if row["study"] == "Doe (2020)"]

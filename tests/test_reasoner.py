@@ -38,7 +38,8 @@ def test_a_finding_that_is_both_driver_and_barrier_is_inconsistent(seed_build):
 
 def test_a_direction_outside_the_closed_set_is_inconsistent(seed_build):
     graph = with_addition(seed_build, """
-        ex:sideways a owl:NamedIndividual . ex:sideways owl:differentFrom pvkg:Driver, pvkg:Barrier, pvkg:NoEffect, pvkg:Mixed .
+        ex:sideways a owl:NamedIndividual .
+        ex:sideways owl:differentFrom pvkg:Driver, pvkg:Barrier, pvkg:NoEffect, pvkg:Mixed .
         finding:luna2024-02 pvkg:direction ex:sideways .""")
     assert check_consistency(graph).consistent is False
 

@@ -132,16 +132,21 @@ def test_the_network_shows_each_characteristic_value_link_with_its_study(report,
     assert ["characteristics and functionalities of digital services", "individual benefits", "Luna et al. (2024)",
             "Abstract"] in links
     for characteristic, value, study, _locator in links:
-        assert any(row[1:3] == [characteristic, value] and study in row[4] for row in rows), (characteristic, value)
+        assert any(row[1:3] == [characteristic, value] and study in row[5] for row in rows), (characteristic, value)
         assert any(f"{characteristic} → {value}" in t and study in t for t in tooltips)
-    # the chains: each step of value-paths is an edge, with its study and the direction it gives
-    for start, via, end, first, second, first_direction, second_direction in answer(store, "value-paths"):
+    # the chains: each step of value-paths is an edge, with its studies and the direction it gives
+    for start, via, end, first_direction, second_direction, _basis, first, second in answer(store, "value-paths"):
         assert {start, via, end} <= nodes
-        assert any(row[1:3] == [start, via] and first in row[4] and first_direction in row[3] for row in rows)
-        assert any(row[1:3] == [via, end] and second in row[4] and second_direction in row[3] for row in rows)
-    gregory = next(row for row in rows if row[1:3] == ["e-government websites", "user satisfaction"])
-    assert gregory[3] == "barrier" and gregory[4] == "Gregory (2016) (barrier)"
-    assert network.find(f".//{SVG}path[@class='edge edge-barrier']") is not None
+        assert any(row[1:3] == [start, via] and all(s in row[5] for s in first.split("; "))
+                   and first_direction in row[3] for row in rows)
+        assert any(row[1:3] == [via, end] and all(s in row[5] for s in second.split("; "))
+                   and second_direction in row[3] for row in rows)
+    # a second-hand finding: the work it is about, as the reporting study reports it, in a dashed curve
+    porumbescu = next(row for row in rows if row[1:3] == ["e-government websites", "trust in government"])
+    assert porumbescu[3] == "barrier" and porumbescu[4] == "second-hand"
+    assert porumbescu[5].startswith("Porumbescu (2016), as reported by Factors Affecting Government Use")
+    barrier = network.find(f".//{SVG}path[@class='edge edge-barrier evidence-1']")
+    assert barrier is not None and barrier.get("stroke-dasharray") == "10 6"
     # the numbers on the curves are the table's
     assert sorted(int(row[0]) for row in rows) == list(range(1, len(rows) + 1))
     assert sorted(int(text_of(g.find(SVG + "text"))) for g in network.iter(SVG + "g")
@@ -163,31 +168,30 @@ def test_link_findings_gives_one_row_per_pair_a_link_finding_joins(store, seed_b
     rows = answer(store, "link-findings")
     pairs = set(seed_build.graph.query("PREFIX pvkg: <https://w3id.org/pvkg/ontology#> SELECT ?f ?a ?b WHERE { "
                                        "?f a pvkg:LinkFinding ; pvkg:linkFrom ?a ; pvkg:linkTo ?b }"))
-    assert len(rows) == len({tuple(row[:3]) for row in rows}) == len(pairs) == 22
+    assert len(rows) == len({tuple(row[:3]) for row in rows}) == len(pairs) == 20
     assert rows == sorted(rows)  # ordered by finding, from, to, ...: every engine lists them alike
     assert answer(seed_build.graph, "link-findings") == rows  # rdflib's engine
     finding = "https://w3id.org/pvkg/id/finding/"
-    review = "Literature review (social-media-service-factors)"
-    for row in ([finding + "rodriguez2018-01", "social media", "public participation", "driver",
-                 "Rodriguez et al. (2018)", review],
-                [finding + "reddick2017-01", "Facebook", "citizen support for government organisations", "driver",
-                 "Reddick et al. (2017)", review],
-                [finding + "gregory2016-01", "e-government websites", "trust in government", "barrier",
-                 "Gregory (2016)", review],
-                [finding + "gregory2016-02", "social media", "trust in government", "driver", "Gregory (2016)",
-                 review],
-                [finding + "wukich2016-01", "social media", "breadth and balance of public information", "barrier",
-                 "Wukich & Mergel (2016)", review],
+    smsf, review = "Factors Affecting Government Use of Social Media for Service Provision", "Literature review"
+    second_hand = ["second-hand", "result"]
+    for row in ([finding + "smsf-24", "social media", "public participation", "driver", smsf, review,
+                 *second_hand, "hedged", "Rodriguez et al. (2018)"],
+                [finding + "smsf-19", "e-government websites", "trust in government", "barrier", smsf, review,
+                 *second_hand, "stated", "Porumbescu (2016)"],
+                [finding + "smsf-26", "social media", "trust in government", "driver", smsf, review,
+                 *second_hand, "hedged", "Porumbescu (2016)"],
+                [finding + "smsf-27", "social media", "breadth and balance of public information", "barrier",
+                 smsf, review, *second_hand, "hedged", "Wukich & Mergel (2016)"],
                 [finding + "ta2019-03", "Improved Public Services (dimension)", "Improved Social Value (dimension)",
-                 "", "Twizeyimana & Andersson (2019)", "related-facts.md §5"]):
+                 "", "Twizeyimana & Andersson (2019)", "related-facts.md §5", "first-hand", "result", "stated", ""]):
         assert row in rows, row
     # the two ends of a finding that links one concept to two: two rows
-    assert [row[2] for row in rows if row[0] == finding + "rodriguez2018-01"] == ["citizen engagement",
-                                                                                   "public participation"]
+    assert [row[2] for row in rows if row[0] == finding + "smsf-24"] == ["citizen engagement",
+                                                                         "public participation"]
     # labels in the asked language, English where it has none; the same on either engine
     persian = answer(store, "link-findings", "fa")
-    assert answer(seed_build.graph, "link-findings", "fa") == persian and len(persian) == 22
-    rodriguez = [row for row in persian if row[0] == finding + "rodriguez2018-01"]
+    assert answer(seed_build.graph, "link-findings", "fa") == persian and len(persian) == 20
+    rodriguez = [row for row in persian if row[0] == finding + "smsf-24"]
     assert [row[1:4] for row in rodriguez] == [["رسانه های اجتماعی", "citizen engagement", "پیشران"],
                                                ["رسانه های اجتماعی", "public participation", "پیشران"]]
 
@@ -200,27 +204,30 @@ def test_the_network_shows_every_link_finding(report, store):
     curves = [text_of(path.find(SVG + "title")) for path in network.iter(SVG + "path")
               if "edge" in (path.get("class") or "").split()]
     links = answer(store, "link-findings")
-    for _finding, source, target, direction, study, _locator in links:
+    for _finding, source, target, direction, study, _locator, _support, _status, _strength, work in links:
+        who = f"{work}, as reported by {study}" if work else study
         row = next((row for row in rows if row[1:3] == [source, target]), None)
         assert row is not None, (source, target)
-        assert study in row[4] and direction in row[3], (source, target)
-        assert any(f". {source} → {target} supported by: " in t and study in t for t in curves), (source, target)
+        assert who in row[5] and direction in row[3], (source, target)
+        assert any(f". {source} → {target} (" in t and who in t for t in curves), (source, target)
     # every pair a link finding joins, and nothing else: on the seed graph, one table row and one curve each
     assert {tuple(row[1:3]) for row in rows} == {(source, target) for _, source, target, *_ in links}
-    assert len(rows) == len(curves) == len(links) == 22
-    assert text_of(root.find(".//*[@id='count-links']")) == "22"
+    assert len(rows) == len(curves) == len(links) == 20
+    assert text_of(root.find(".//*[@id='count-links']")) == "20"
     # the links that belong to no chain (and that the figure left out when it drew only chains)
-    alone = {("social media", "public participation"): "Rodriguez et al. (2018) (driver)",
-             ("Facebook", "citizen support for government organisations"): "Reddick et al. (2017) (driver)",
-             ("social media", "monitoring and prioritising citizen needs"): "Reddick et al. (2017) (driver)",
-             ("e-government websites", "trust in government"): "Gregory (2016) (barrier)",
-             ("social media", "trust in government"): "Gregory (2016) (driver)",
-             ("social media", "breadth and balance of public information"): "Wukich & Mergel (2016) (barrier)",
+    reported = ", as reported by Factors Affecting Government Use of Social Media for Service Provision"
+    alone = {("social media", "public participation"): f"Rodriguez et al. (2018){reported} (driver)",
+             ("social media", "monitoring and prioritising citizen needs"): f"Reddick et al. (2017){reported} (driver)",
+             ("e-government websites", "trust in government"): f"Porumbescu (2016){reported} (barrier)",
+             ("social media", "trust in government"): f"Porumbescu (2016){reported} (driver)",
+             ("social media", "breadth and balance of public information"):
+                 f"Wukich & Mergel (2016){reported} (barrier)",
              ("Improved Public Services (dimension)", "Improved Administration (dimension)"):
                  "Twizeyimana & Andersson (2019)"}
     for (source, target), who in alone.items():
-        assert [source, target, who] in [[row[1], row[2], row[4]] for row in rows], (source, target)
-        assert any(t.endswith(f". {source} → {target} supported by: {who}") for t in curves), (source, target)
+        assert [source, target, who] in [[row[1], row[2], row[5]] for row in rows], (source, target)
+        assert any(f". {source} → {target} (" in t and t.endswith(f"supported by: {who}") for t in curves), \
+            (source, target)
     # the columns: a chain keeps its middle concept in the middle; a link from a channel or characteristic
     # runs from the first column, one from a value or construct from the second
     parts: dict[tuple[str, str], set[str]] = {}
@@ -238,7 +245,7 @@ def test_the_network_shows_every_link_finding(report, store):
             rect = g.find(SVG + "rect")
             columns.setdefault(text_of(rect.find(SVG + "title")), set()).add(round(float(rect.get("x"))))
     xs = sorted({x for found in columns.values() for x in found})
-    assert len(xs) == 3 and sum(len(found) for found in columns.values()) == 24
+    assert len(xs) == 3 and sum(len(found) for found in columns.values()) == 22
     assert columns["social media"] == {xs[0]} and columns["user satisfaction"] == {xs[1]}
     assert columns["Improved Public Services (dimension)"] == {xs[1]}
     assert columns["public value of digital services"] == {xs[2]}
@@ -249,9 +256,11 @@ def test_network_edges_places_links_outside_chains_by_their_start():
     middle); a link in no chain starts where its start already starts a chain, else by the start's kind."""
     def row(finding, source, target, direction=None):
         return (URIRef(f"https://example.org/{finding}"), Literal(source), Literal(target),
-                Literal(direction) if direction else None, Literal("S"), Literal("p. 1"))
+                Literal(direction) if direction else None, Literal("S"), Literal("p. 1"), Literal("first-hand"),
+                Literal("result"), Literal("stated"), None)
 
-    links = QueryResult(["finding", "from", "to", "direction", "study", "locator"], [
+    links = QueryResult(["finding", "from", "to", "direction", "study", "locator", "support", "status", "strength",
+                         "work"], [
         row("f1", "portal", "use", "driver"), row("f2", "use", "benefit"), row("f3", "benefit", "trust"),
         row("f4", "value a", "value b"), row("f5", "portal", "value c", "barrier"),
         row("f6", "construct x", "value d"), row("f7", "x", "y"), row("f7", "y", "z")])
@@ -278,13 +287,14 @@ def test_the_factor_matrix_counts_drivers_and_barriers_per_category_and_study(re
     assert "Factors Affecting Government Use of Social Media for Service Provision (Iran)" in head
     assert "Mergel (2016) (United States)" in head and "All studies" in head
     factors = answer(store, "factors")
-    count = Counter((category, direction) for category, _factor, direction, _study in factors)
+    count = Counter((category, direction) for category, _factor, direction, *_ in factors)
     matrix = {row[0]: [int(n) for n in row[1:]] for row in table_rows(root, "factor-matrix")}
     assert set(matrix) == {category for category, *_ in factors}
     for category, cells in matrix.items():
         assert cells[-3:] == [count[(category, "driver")], count[(category, "barrier")], count[(category, "")]]
         assert sum(cells[:-3]) == sum(cells[-3:])  # the studies' columns add up to all studies'
-    assert matrix["managerial factors"][-3:] == [0, 4, 2]  # Mergel (2016) gives strategic alignment no direction
+    assert matrix["managerial factors"][-3:] == [0, 4, 0]  # the source's four; Mergel's activities are apart
+    assert matrix["key activities for adopting social media"][-3:] == [0, 0, 2]  # named, not judged
     figure = parse(report / "figures" / "factor-matrix.svg")
     assert any(text_of(t).startswith("human factors · Factors Affecting Government Use of Social Media for Service "
                                      "Provision (Iran) · barrier: 3 findings: usability of the social media "
@@ -357,6 +367,7 @@ def hostile_graph() -> Graph:
         g.add((ID[f"x/{key}"], SKOS.prefLabel, Literal(label, lang="en")))
     g.add((ID["x/f"], SKOS.broader, ID["x/k"]))
     g.add((PVKG.Driver, RDFS.label, Literal("driver", lang="en")))
+    supported = ((PVKG.support, PVKG.FirstHand), (PVKG.status, PVKG.Result), (PVKG.strength, PVKG.Stated))
     for n, (source, target) in enumerate((("c", "v"), ("v", "w"))):
         finding = ID[f"finding/hostile-{n}"]
         g.add((finding, RDF.type, PVKG.Finding))
@@ -365,9 +376,11 @@ def hostile_graph() -> Graph:
         g.add((finding, PVKG.linkTo, ID[f"x/{target}"]))
         g.add((finding, PVKG.reportedIn, study))
         g.add((finding, PVKG.locator, Literal("p. <1> & 2")))
+        for p, o in supported:
+            g.add((finding, p, o))
     finding = ID["finding/hostile-f"]
     for p, o in ((RDF.type, PVKG.Finding), (RDF.type, PVKG.FactorFinding), (PVKG.aboutFactor, ID["x/f"]),
-                 (PVKG.direction, PVKG.Driver), (PVKG.reportedIn, study)):
+                 (PVKG.direction, PVKG.Driver), (PVKG.reportedIn, study), *supported):
         g.add((finding, p, o))
     return g
 

@@ -3,6 +3,8 @@ SPARQL client), by plain HTTP for the API and the pages, and through its limits 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import urllib.error
@@ -239,10 +241,28 @@ def test_api_parameter_errors_are_400_with_the_reason(server):
     assert status == 404
 
 
-def test_api_parameter_text_is_only_ever_a_value(server):
+def test_api_parameter_text_is_only_ever_a_value(server, embedded):
     hostile = '" } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o } #'
     status, _, body = http(f"{server.url}/api/queries/evidence?{urllib.parse.urlencode({'concept': hostile})}")
-    assert status == 200 and json.loads(body)["results"]["bindings"] == []
+    assert status == 404 and "no value, characteristic, factor, channel or construct" in json.loads(body)["error"]
+    status, _, body = http(f"{server.url}/api/queries/evidence?concept=value:transparency")  # nothing was dropped
+    expected = run_query(embedded, load_queries()["evidence"], {"concept": "value:transparency"})
+    assert status == 200 and len(json.loads(body)["results"]["bindings"]) == len(expected.rows) > 0
+
+
+def test_api_an_unknown_concept_is_404_naming_the_nearest_ids(server):
+    status, headers, body = http(f"{server.url}/api/queries/evidence?concept=value:transparancy")
+    answer = json.loads(body)
+    assert status == 404 and headers["Content-Type"].startswith("application/json")
+    assert "did you mean 'value:transparency'" in answer["error"] and answer["suggestions"][0] == "value:transparency"
+    status, _, body = http(f"{server.url}/api/queries/evidence?concept=Transparency&format=csv")  # a label: found
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert status == 200 and {(r["concept_id"], r["kind"]) for r in rows} == {("value:transparency", "value"),
+                                                                               ("factor:transparency", "factor")}
+    status, _, body = http(f"{server.url}/queries/evidence?concept=value:transparancy")
+    assert status == 404 and "did you mean" in body.decode() and 'id="answer"' not in body.decode()
+    status, _, body = http(f"{server.url}/openapi.json")
+    assert "404" in json.loads(body)["paths"]["/api/queries/evidence"]["get"]["responses"]
 
 
 def test_openapi_describes_each_query_with_its_question_and_parameters(server):
