@@ -296,15 +296,30 @@ findings:
     ]  # doe-03 is background: no contest with Wukich & Mergel's barrier
 
 
-def test_chains_across_studies_are_hypotheses(seed_build):
+def test_chains_across_studies_are_hypotheses(tmp_path, seed_build):
     rows = answer(seed_build.graph, "value-paths")
-    assert rows and {row["basis"] for row in rows} == {"one study", "hypothesis across studies"}
+    assert rows and {row["basis"] for row in rows} == {"one study"}
     for row in rows:
-        if row["basis"] == "one study":
-            assert row["first_studies"] == row["second_studies"] and "; " not in row["first_studies"]
+        assert row["first_studies"] == row["second_studies"] and "; " not in row["first_studies"]
     # the chain no source makes: e-government websites (a barrier to citizens' satisfaction with the public
     # sector, Porumbescu) -> user satisfaction (an information-systems construct, Buyannemekh) -> public value
     assert not [row for row in rows if row["start"] == "e-government websites"]
+    # a study's step joined to another study's step is a hypothesis, with the studies of each step
+    doe = MINIMAL.format(id="doe-2020", extra="""\
+findings:
+  - id: doe-01
+    kind: link
+    locator: Results
+    statement: Using a government portal brought citizens personal benefits.
+    from: [channel:government-websites]
+    to: [value:individual-benefits]
+    direction: driver
+""")
+    rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "value-paths")
+    hypotheses = [row for row in rows if row["basis"] == "hypothesis across studies"]
+    assert {(row["start"], row["via"], row["first_studies"], row["second_studies"]) for row in hypotheses} == \
+        {("e-government websites", "individual benefits", "Doe (2020)", "Luna et al. (2024)")}
+    assert len(hypotheses) == 4  # on to accountability, democracy, equity and transparency
 
 
 def test_values_perceived_leaves_out_background_and_second_hand(tmp_path):
