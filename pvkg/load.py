@@ -328,8 +328,9 @@ class _Builder:
         self.add(iri, RDF.type, PVKG.StudyContext)
         if ctx.locator or locator:
             self.add(iri, PVKG.locator, Literal(ctx.locator or locator))
-        if ctx.country:
-            self.add(iri, DCTERMS.spatial, country_iri(ctx.country))
+        for country in ctx.countries:
+            self.add(iri, DCTERMS.spatial, country_iri(country))
+        self.lang(iri, PVKG.region, ctx.region)
         for city in ctx.cities:
             self.add(iri, DCTERMS.spatial, city_iri(city))
         if ctx.city_count is not None:

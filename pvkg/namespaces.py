@@ -112,6 +112,7 @@ class PVKG(DefinedNamespace):
     sampleUnit: URIRef
     cityCount: URIRef
     setting: URIRef
+    region: URIRef
     population: URIRef
     qualityThreshold: URIRef
     stepCount: URIRef

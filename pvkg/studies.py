@@ -98,7 +98,7 @@ class Sample:
 @dataclass
 class Context:
     locator: str | None
-    country: str | None
+    countries: list[str]  # several where the evidence comes from several countries
     cities: list[str]
     city_count: int | None
     population: LangText
@@ -106,6 +106,7 @@ class Context:
     channels: list[str]
     sample: Sample | None
     where: Where
+    region: LangText = field(default_factory=dict)  # a named region no country list covers ("Latin America")
 
 
 @dataclass
@@ -474,7 +475,8 @@ WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue",
                "article-number", "doi", "url", "language")
 VOCABULARY_FIELDS = ("concepts", "countries", "cities")
 CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "note", "step-count", "source")
-CONTEXT_FIELDS = ("locator", "country", "cities", "city-count", "population", "setting", "channels", "sample")
+CONTEXT_FIELDS = ("locator", "country", "region", "cities", "city-count", "population", "setting", "channels",
+                  "sample")
 DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
 FINDING_FIELDS = ("id", "kind", "locator", "statement", "about", "from", "to", "direction", "level", "work",
                   "support", "status", "strength", "inference", "note")
@@ -663,13 +665,14 @@ class _FileReader:
             unit = s.lang_text("unit", "what the units are, e.g. 'focus groups'", required=True)
             if size is not None and unit:
                 sample = Sample(size, unit)
-        country = m.text("country", "a three-letter country code such as 'MEX'")
-        if country is not None and not COUNTRY_CODE.match(country):
-            m.problem(f"country {country!r} must be a three-letter upper-case code such as 'MEX'", "country")
-            country = None
+        countries = m.text_list("country", "a three-letter country code such as 'MEX', or a list of them")
+        for country in countries:
+            if not COUNTRY_CODE.match(country):
+                m.problem(f"country {country!r} must be a three-letter upper-case code such as 'MEX'", "country")
         return Context(
             locator=m.text("locator", "where in the source the context is stated", required=locator_required),
-            country=country,
+            countries=[c for c in countries if COUNTRY_CODE.match(c)],
+            region=m.lang_text("region", "a named region, such as Latin America"),
             cities=m.text_list("cities", "ids of cities declared in vocabulary/places.yaml"),
             city_count=m.integer("city-count", "in how many cities data were collected", minimum=1),
             population=m.lang_text("population", "whom the evidence comes from"),
@@ -957,10 +960,11 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
     def check_context(ctx: Context | None, subject: str) -> None:
         if ctx is None:
             return
-        if ctx.country and ctx.country not in countries:
-            problems.append(Problem(ctx.where.file, ctx.where.line, subject,
-                                    f"unknown country code {ctx.country!r}{did_you_mean(ctx.country, countries)}; "
-                                    "add it to vocabulary/places.yaml"))
+        for country in ctx.countries:
+            if country not in countries:
+                problems.append(Problem(ctx.where.file, ctx.where.line, subject,
+                                        f"unknown country code {country!r}{did_you_mean(country, countries)}; "
+                                        "add it to vocabulary/places.yaml"))
         for city in ctx.cities:
             if city not in cities:
                 problems.append(Problem(ctx.where.file, ctx.where.line, subject,

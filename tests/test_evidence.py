@@ -335,3 +335,28 @@ findings:
 """)
     rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "values-perceived")
     assert rows and not [row for row in rows if row["study"] == "Doe (2020)"]
+
+
+def test_a_context_of_several_countries_or_a_named_region(tmp_path, seed_build):
+    regions = select(seed_build.graph, """
+        SELECT ?r WHERE { work:rodriguez-2018 pvkg:hasContext/pvkg:region ?r }""")
+    assert regions == [("Latin America",)]
+    study = MINIMAL.format(id="doe-2020", extra="""\
+context:
+  locator: Methods
+  country: [KOR, USA]
+findings:
+  - id: doe-01
+    kind: values
+    locator: Results
+    statement: Citizens in both countries value transparency.
+    about: [value:transparency]
+""")
+    graph = build(tmp_path, ("doe-2020", study)).graph
+    countries = select(graph, "SELECT ?c WHERE { work:doe-2020 pvkg:hasContext/dcterms:spatial ?c }")
+    assert sorted(c for (c,) in countries) == [
+        "http://publications.europa.eu/resource/authority/country/KOR",
+        "http://publications.europa.eu/resource/authority/country/USA"]
+    by_country = {(row["country"], row["study"]) for row in answer(graph, "studies-by-country")}
+    assert {("South Korea", "Doe (2020)"), ("United States", "Doe (2020)"),
+            ("Latin America", "Rodriguez et al. (2018)")} <= by_country

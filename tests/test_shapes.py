@@ -452,10 +452,10 @@ CASES = [
     Case("context-sample-is-a-design", "StudyContextShape", put(LUNA_CONTEXT, PVKG.hasSample, LUNA_DESIGN),
          "A study context has at most one sample", LUNA_FILE, "context of study luna-2024"),
     Case("population-without-language", "StudyContextShape", put(LUNA_CONTEXT, PVKG.population, Literal("citizens")),
-         "Population and setting are language-tagged text", LUNA_FILE, "context of study luna-2024"),
+         "Population, setting and region are language-tagged text", LUNA_FILE, "context of study luna-2024"),
     Case("setting-without-language", "StudyContextShape",
          put(MERGEL_CONTEXT, PVKG.setting, Literal("United States government")),
-         "Population and setting are language-tagged text", SMSF_FILE, MERGEL_CONTEXT_SUBJECT),
+         "Population, setting and region are language-tagged text", SMSF_FILE, MERGEL_CONTEXT_SUBJECT),
 
     # --- SampleShape ---
     Case("sample-size-as-text", "SampleShape", put(LUNA_SAMPLE, PVKG.sampleSize, Literal("13")),
