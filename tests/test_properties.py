@@ -404,9 +404,15 @@ def run_on(files: dict[str, bytes]) -> tuple[str, object]:
         return _outcome(folder)
 
 
+# The columns each property checks (the queries have more: how findings are supported, cities...)
+CHECKED = {"evidence": ("finding", "statement", "study", "locator"),
+           "studies": ("study", "year", "method", "country", "sample", "doi")}
+
+
 def _rows(store, name: str, **params) -> list[tuple]:
     result = run_query(store, QUERIES[name], params)
-    return [tuple(None if v is None else str(v) for v in row) for row in result.rows]
+    rows = result.pick(*CHECKED[name]) if name in CHECKED else result.rows
+    return [tuple(None if v is None else str(v) for v in row) for row in rows]
 
 
 def _uses(finding: dict) -> list[str]:
