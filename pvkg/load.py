@@ -271,6 +271,11 @@ class _Builder:
         self.add(iri, RDF.type, BIBO.AcademicArticle)
         self.add(iri, DCTERMS.identifier, Literal(work.id))
         self.add(iri, RDFS.label, Literal(short_citation(work), lang=citation_language(work)))
+        if not work.named_authors:  # labelled by its title: a label in each other language of the title
+            year = f" ({work.year})" if work.year else ""
+            for lang, title in sorted(work.title.items()):
+                if lang != "en":
+                    self.add(iri, SKOS.prefLabel, Literal(title + year, lang=lang))
         self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
         self.lang(iri, DCTERMS.title, work.title)
         for name in work.named_authors:

@@ -344,3 +344,18 @@ findings:
     by_country = {(row["country"], row["study"]) for row in answer(graph, "studies-by-country")}
     assert {("South Korea", "Doe (2020)"), ("United States", "Doe (2020)"),
             ("Latin America", "Rodriguez et al. (2018)")} <= by_country
+
+
+def test_a_study_labelled_by_its_title_has_its_persian_title_under_lang_fa(seed_build):
+    """The meta-synthesis names no authors, so its label is its title: under --lang fa, the Persian title the
+    source gives; in English, the English one. Studies labelled by their authors keep that label."""
+    from pvkg.query import load_queries, run_query
+    studies = load_queries()["studies"]
+    persian = {r["study"] for r in run_query(seed_build.graph, studies, {"lang": "fa"}).records()}
+    english = {r["study"] for r in run_query(seed_build.graph, studies, {"lang": "en"}).records()}
+    title = "شناسایی عوامل مؤثر بر استفاده دولت از رسانه های اجتماعی به منظور ارائه خدمات"
+    assert title in persian and title not in english
+    assert "Factors Affecting Government Use of Social Media for Service Provision" in english
+    assert persian - {title} == english - {"Factors Affecting Government Use of Social Media for Service Provision"}
+    known_from = {r["known_from"] for r in run_query(seed_build.graph, studies, {"lang": "fa"}).records()}
+    assert known_from == {None, title}

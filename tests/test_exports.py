@@ -181,7 +181,7 @@ def test_every_finding_is_a_nanopublication_of_four_graphs(built):
     _, parts = built
     nanopubs = nanopublications(parts.data)
     findings = {s for s, p, o in parts.data if p == RDF.type and o == PVKG.Finding}
-    assert len(nanopubs) == len(findings) == 51
+    assert len(nanopubs) == len(findings) == 43
     data = set(parts.data)
     for this, graphs in nanopubs:
         (head, head_triples), (assertion, asserted), (provenance, prov), (pubinfo, info) = graphs
@@ -197,10 +197,10 @@ def test_every_finding_is_a_nanopublication_of_four_graphs(built):
     data = export_bytes(parts, "data", "nanopub")
     dataset = Dataset()
     dataset.parse(data=data, format="trig")
-    assert len([g for g in dataset.graphs() if g.identifier != dataset.default_graph.identifier]) == 4 * 51
+    assert len([g for g in dataset.graphs() if g.identifier != dataset.default_graph.identifier]) == 4 * 43
     assert b"dcterms:created" not in data
     stamped = export_bytes(parts, "data", "nanopub", created="2026-11-24T00:00:00Z")
-    assert stamped.count(b'dcterms:created "2026-11-24T00:00:00Z"^^xsd:dateTime') == 51
+    assert stamped.count(b'dcterms:created "2026-11-24T00:00:00Z"^^xsd:dateTime') == 43
 
 
 def test_every_build_writes_void_and_dcat(built, seed_build):
