@@ -295,6 +295,8 @@ class NetworkEdge:
     target: str
     evidence: str  # one of EVIDENCE: every finding behind the edge is of this kind
     support: set[Support] = field(default_factory=set)
+    # a second step whose every first step is another study's: the chain it completes is no study's claim
+    across_studies: bool = False
     number: int = 0  # its number in the figure and in the table, from 1
 
     @property
@@ -389,6 +391,15 @@ def network_edges(links: QueryResult, middle_starts: set[tuple[str, str]], kinds
         for step in chosen:
             key = (step, link.source, link.target, EVIDENCE.index(link.evidence))
             edges.setdefault(key, NetworkEdge(step, link.source, link.target, link.evidence)).support.add(link.support)
+    # the studies whose first steps lead into each middle concept
+    into_middle: dict[str, set[str]] = defaultdict(set)
+    for link, chosen in steps.items():
+        if 0 in chosen:
+            into_middle[link.target].add(link.support.study)
+    for edge in edges.values():
+        first_steps = into_middle.get(edge.source, set())
+        edge.across_studies = (edge.step == 1 and bool(first_steps)
+                               and not {s.study for s in edge.support} & first_steps)
     return [edges[key] for key in sorted(edges)]
 
 
@@ -557,12 +568,14 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
         bend = (x2 - x1) / 2
         colour = DIRECTION_COLOURS[edge.kind]
         stroke = min(2.5 + 2.5 * (len(edge.studies) - 1), 12.0)
-        tooltip = (f"{edge.number}. {edge.source} → {edge.target} ({edge.evidence})\nsupported by: "
+        across = "; joins another study's step: a hypothesis" if edge.across_studies else ""
+        tooltip = (f"{edge.number}. {edge.source} → {edge.target} ({edge.evidence}{across})\nsupported by: "
                    + "; ".join(edge.evidence_lines()))
         style = {"stroke-dasharray": EVIDENCE_DASHES[edge.evidence]} if EVIDENCE_DASHES[edge.evidence] else {}
         svg.add("path", {"d": f"M{_fmt(x1)},{_fmt(y1)} C{_fmt(x1 + bend)},{_fmt(y1)} {_fmt(x2 - bend)},"
                               f"{_fmt(y2)} {_fmt(x2)},{_fmt(y2)}",
-                         "stroke": colour, "stroke-width": stroke, "stroke-opacity": "0.75", **style,
+                         "stroke": colour, "stroke-width": stroke,
+                         "stroke-opacity": "0.35" if edge.across_studies else "0.75", **style,
                          "class": f"edge edge-{edge.kind or 'none'} evidence-{EVIDENCE.index(edge.evidence)}"},
                 title=tooltip)
         # the number on the curve, where it overlaps no other number (the middle, unless taken)
@@ -594,7 +607,8 @@ def network_svg(edges: list[NetworkEdge]) -> Svg:
                          "stroke-width": "4", "stroke-linecap": "round"})
         svg.text(x + 36, legend_y + 4.5, [label], 12, fill=MUTED)
         x += 48 + text_width(label, 12)
-    svg.text(x + 12, legend_y + 4.5, ["wider curve: more studies · number: row of the table below"], 12, fill=MUTED)
+    svg.text(x + 12, legend_y + 4.5, ["wider curve: more studies · faint: completes a chain of another study's "
+                                      "step (a hypothesis) · number: row of the table below"], 12, fill=MUTED)
     x = MARGIN
     for evidence in EVIDENCE:  # a second legend row: the line style says how the findings are supported
         attributes = {"x1": x, "y1": legend_y + 24, "x2": x + 28, "y2": legend_y + 24, "stroke": MUTED,

@@ -274,6 +274,27 @@ def test_network_edges_places_links_outside_chains_by_their_start():
     assert next(e for e in edges if e.target == "value c").kind == "barrier"
 
 
+def test_a_chain_that_joins_two_studies_is_marked_as_a_hypothesis(report):
+    """Its second step is drawn faint and says so; a chain one study states is drawn as a finding."""
+    def row(finding, source, target, study):
+        return (URIRef(f"https://example.org/{finding}"), Literal(source), Literal(target), None, Literal(study),
+                Literal("p. 1"), Literal("first-hand"), Literal("result"), Literal("stated"), None)
+
+    links = QueryResult(["finding", "from", "to", "direction", "study", "locator", "support", "status", "strength",
+                         "work"], [row("f1", "portal", "use", "S1"), row("f2", "use", "benefit", "S2"),
+                                   row("f3", "use", "trust", "S1")])
+    edges = {(e.step, e.source, e.target): e for e in network_edges(links, set(), {})}
+    assert edges[(1, "use", "benefit")].across_studies and not edges[(1, "use", "trust")].across_studies
+    assert not edges[(0, "portal", "use")].across_studies
+    # on the seed data: Rodriguez et al.'s engagement, on to Medaglia & Zhu's creative ideas
+    rows = table_rows(parse(report / "index.html"), "network-edges")
+    marked = [row[1:3] for row in rows if "a hypothesis" in row[4]]
+    assert marked == [["citizen engagement", "creative ideas"]]
+    network = parse(report / "figures" / "value-network.svg")
+    faint = [text_of(p.find(SVG + "title")) for p in network.iter(SVG + "path") if p.get("stroke-opacity") == "0.35"]
+    assert len(faint) == 1 and "citizen engagement → creative ideas" in faint[0]
+
+
 def test_the_factor_matrix_counts_drivers_and_barriers_per_category_and_study(report, store):
     root = parse(report / "index.html")
     categories = table_rows(root, "factor-categories")
