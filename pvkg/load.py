@@ -238,6 +238,8 @@ class _Builder:
         if not c.broader:
             self.add(iri, SKOS.topConceptOf, spec.scheme)
             self.add(spec.scheme, SKOS.hasTopConcept, iri)
+        if c.placed_by_editors:
+            self.add(iri, PVKG.placedByEditors, Literal(True))
         if c.note:
             self.add(iri, SKOS.editorialNote, Literal(c.note, lang="en"))
         if c.step_count is not None:

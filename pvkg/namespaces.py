@@ -116,6 +116,7 @@ class PVKG(DefinedNamespace):
     population: URIRef
     qualityThreshold: URIRef
     stepCount: URIRef
+    placedByEditors: URIRef
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ class Concept:
     step_count: int | None
     source_study: str | None  # the study that names it: the declaring study, or 'source' in vocabulary/
     where: Where
+    placed_by_editors: bool = False  # its 'broader' is pvkg's editors' placement, which no source states
 
 
 @dataclass
@@ -474,7 +475,8 @@ STUDY_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue"
 WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
                "article-number", "doi", "url", "language")
 VOCABULARY_FIELDS = ("concepts", "countries", "cities")
-CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "note", "step-count", "source")
+CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "placed-by", "note", "step-count",
+                  "source")
 CONTEXT_FIELDS = ("locator", "country", "region", "cities", "city-count", "population", "setting", "channels",
                   "sample")
 DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
@@ -639,6 +641,10 @@ class _FileReader:
                     m.problem(f"alt-labels for {tag!r} must be a list of labels", "alt-labels")
                 else:
                     alt_labels[tag] = [" ".join(x.split()) for x in labels]
+            placed_by = m.choice("placed-by", {"editors": True}, "who placed the concept under its broader one")
+            if placed_by and not m.has("broader"):
+                m.problem("'placed-by: editors' says the editors chose the 'broader' concept; give 'broader' or "
+                          "remove 'placed-by'", "placed-by")
             source = m.text("source", "the id of the study that names the concept")
             if source is not None and declared_in is not None:
                 m.problem("'source' is only for vocabulary files; a concept declared in a study file has that "
@@ -652,7 +658,8 @@ class _FileReader:
                 definition=m.lang_text("definition", "what the concept means, in one sentence", required=True),
                 broader=m.text_list("broader", "ids of broader concepts"),
                 note=m.text("note", "an editorial note"),
-                step_count=step_count, source_study=declared_in or source, where=Where(self.file, line)))
+                step_count=step_count, source_study=declared_in or source, where=Where(self.file, line),
+                placed_by_editors=placed_by == "editors"))
         return concepts
 
     def context(self, data: LineMap, subject: str, locator_required: bool) -> Context:

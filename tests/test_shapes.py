@@ -60,7 +60,8 @@ def scheme(name: str) -> URIRef:
 
 F02 = finding("smsf-02")  # factor finding: one factor, direction barrier
 SMSF01 = finding("smsf-01")  # factor finding: four factors, no direction
-SMSF18 = finding("smsf-18")  # cited-work finding about mergel-2016
+SMSF18 = finding("smsf-18")  # second-hand factor finding about mergel-2016
+SMSF20 = finding("smsf-20")  # cited-work finding about wukick-mergel-2016
 LUNA01 = finding("luna2024-01")  # values finding at the individual level
 LUNA02 = finding("luna2024-02")  # link finding
 LUNA_RQ = ID["work/luna-2024/question/rq1"]
@@ -260,15 +261,18 @@ CASES = [
          "A factor finding with a direction must be about exactly one factor", SMSF_FILE, "finding smsf-01"),
 
     # --- CitedWorkFindingShape ---
-    Case("cited-work-finding-without-work", "CitedWorkFindingShape", drop(SMSF18, PVKG.aboutWork),
-         "A cited-work finding must be about exactly one cited work", SMSF_FILE, "finding smsf-18"),
+    Case("cited-work-finding-without-work", "CitedWorkFindingShape", drop(SMSF20, PVKG.aboutWork),
+         "must be about exactly one cited work", SMSF_FILE, "finding smsf-20"),
     Case("cited-work-finding-about-two-works", "CitedWorkFindingShape",
+         add(SMSF20, PVKG.aboutWork, cited("gregory-2016")),
+         "must be about exactly one cited work", SMSF_FILE, "finding smsf-20"),
+    Case("second-hand-finding-about-two-works", "CitedWorkFindingShape",
          add(SMSF18, PVKG.aboutWork, cited("gregory-2016")),
-         "A cited-work finding must be about exactly one cited work", SMSF_FILE, "finding smsf-18"),
+         "must be about exactly one cited work", SMSF_FILE, "finding smsf-18"),
     Case("cited-work-finding-about-a-catalogued-work", "CitedWorkFindingShape",
-         put(SMSF18, PVKG.aboutWork, WUKICH),
-         "A cited-work finding must be about exactly one cited work", SMSF_FILE, "finding smsf-18"),
-    Case("cited-work-finding-about-a-work-its-study-does-not-cite", "CitedWorkFindingShape",
+         put(SMSF20, PVKG.aboutWork, WUKICH),
+         "must be about exactly one cited work", SMSF_FILE, "finding smsf-20"),
+    Case("second-hand-finding-about-a-work-its-study-does-not-cite", "CitedWorkFindingShape",
          put(SMSF18, PVKG.reportedIn, LUNA),
          "about a work cited by the study that reports the finding", SMSF_FILE, "finding smsf-18"),
 
@@ -478,6 +482,12 @@ CASES = [
     Case("public-value-without-english-label", "ConceptShape",
          put(concept("value:transparency"), SKOS.prefLabel, Literal("شفافیت", lang="fa")),
          "A concept needs an English preferred label", "values.yaml", "concept value:transparency"),
+    Case("editors-placement-without-broader", "EditorsPlacementShape",
+         drop(concept("value:transparency"), SKOS.broader),
+         "A concept placed by the editors needs the broader concept", "values.yaml", "concept value:transparency"),
+    Case("placed-by-editors-twice", "ConceptShape",
+         add(concept("value:transparency"), PVKG.placedByEditors, Literal(False)),
+         "A concept is placed by the editors (true) or not, once", "values.yaml", "concept value:transparency"),
     Case("characteristic-without-english-label", "ConceptShape",
          put(concept("characteristic:service-characteristics"), SKOS.prefLabel, Literal("ویژگی‌ها", lang="fa")),
          "A concept needs an English preferred label", LUNA_FILE, "concept characteristic:service-characteristics"),
