@@ -295,6 +295,22 @@ def test_a_chain_that_joins_two_studies_is_marked_as_a_hypothesis(report):
     assert len(faint) == 1 and "citizen engagement → creative ideas" in faint[0]
 
 
+def test_a_weak_or_second_hand_link_never_widens_a_first_hand_curve():
+    """Findings linking the same two concepts share a curve only when they are supported alike: a weak
+    finding ("still at an early stage") beside two first-hand drivers is a curve of its own, dotted."""
+    def row(finding, study, support="first-hand", strength="stated", direction="driver"):
+        return (URIRef(f"https://example.org/{finding}"), Literal("portal"), Literal("trust"),
+                Literal(direction) if direction else None, Literal(study), Literal("p. 1"), Literal(support),
+                Literal("result"), Literal(strength), None)
+
+    links = QueryResult(["finding", "from", "to", "direction", "study", "locator", "support", "status", "strength",
+                         "work"], [row("f1", "S1"), row("f2", "S2"), row("f3", "S3", strength="weak", direction=None),
+                                   row("f4", "S4", support="second-hand")])
+    edges = network_edges(links, set(), {"driver": "driver", "barrier": "barrier"})
+    by_kind = {e.evidence: e.studies for e in edges}
+    assert by_kind == {"first-hand": ["S1", "S2"], "hedged or weak": ["S3"], "second-hand": ["S4"]}
+
+
 def test_the_factor_matrix_counts_drivers_and_barriers_per_category_and_study(report, store):
     root = parse(report / "index.html")
     categories = table_rows(root, "factor-categories")
