@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pvkg.query import load_queries
 
-CONCEPTS = ["value:transparency", "value:accountability", "value:equity", "characteristic:convenience",
+CONCEPTS = ["value:transparency", "value:accountability", "value:equity", "value:convenience",
             "factor:user-training", "channel:social-media", "transparency", "Equity"]
 LANGUAGES = ["en", "fa", "es"]
 PAGES = ["/", "/id/value/transparency", "/id/value/equity", "/queries/factors", "/ontology"]
