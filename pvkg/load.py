@@ -129,11 +129,16 @@ def _join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1]
 
 
+def _year_suffix(work: Work) -> str:
+    """' (2024)', or nothing for a work without a year."""
+    return f" ({work.year})" if work.year else ""
+
+
 def short_citation(work: Work) -> str:
     """Author-year label: up to three family names ('Tursunbayeva, Franco & Pagliari (2017)'), else the
     first and 'et al.' ('Luna et al. (2024)'); the title where no author is named."""
     families = [a.partition(",")[0].strip() for a in work.named_authors]
-    year = f" ({work.year})" if work.year else ""
+    year = _year_suffix(work)
     if not families:
         return work.title.get("en", work.id) + year
     if len(families) > 3 or work.has_unnamed_authors:
@@ -274,10 +279,9 @@ class _Builder:
         self.add(iri, DCTERMS.identifier, Literal(work.id))
         self.add(iri, RDFS.label, Literal(short_citation(work), lang=citation_language(work)))
         if not work.named_authors:  # labelled by its title: a label in each other language of the title
-            year = f" ({work.year})" if work.year else ""
             for lang, title in sorted(work.title.items()):
                 if lang != "en":
-                    self.add(iri, SKOS.prefLabel, Literal(title + year, lang=lang))
+                    self.add(iri, SKOS.prefLabel, Literal(title + _year_suffix(work), lang=lang))
         self.add(iri, DCTERMS.bibliographicCitation, Literal(full_citation(work)))
         self.lang(iri, DCTERMS.title, work.title)
         for name in work.named_authors:

@@ -11,7 +11,6 @@ trailing VALUES joins after the FILTERs that need the value).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from .errors import PvkgError
 from .namespaces import SLUG_PATTERN, work_iri
 from .sparql import request_form, substitute, uses_service, without_comments
 from .store import Store, as_store
-from .studies import LANG_TAG, did_you_mean
+from .studies import LANG_TAG, did_you_mean, nearest, suggestion
 from .yamlfile import YAMLError
 from .yamlfile import load as load_yaml
 
@@ -239,17 +238,16 @@ class ConceptLookup:
             if label is not None:
                 ids_of.setdefault(str(label).casefold(), set()).add(str(identifier))
         word = self.value.casefold()
-        near = difflib.get_close_matches(word, sorted(ids_of), n=5, cutoff=0.6)
+        near = nearest(word, ids_of, n=5)
         suggestions = []
         for name in near:  # nearest first; a label shared by several concepts gives each of their ids
             for identifier in sorted(ids_of[name]):
                 if identifier not in suggestions:
                     suggestions.append(identifier)
         suggestions = suggestions[:3]
-        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         return UnknownConceptError(
             f"query {self.query.name!r}: no {CONCEPT_KIND_NAMES} in the graph has the id or label "
-            f"{self.value!r}{hint}",
+            f"{self.value!r}{suggestion(suggestions)}",
             self.value, suggestions)
 
 

@@ -244,13 +244,18 @@ class Corpus:
 # ------------------------------------------------------------------------------------------------------
 
 
-def _nearest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+def nearest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The candidates closest to `word`, nearest first."""
     return difflib.get_close_matches(word, sorted(set(candidates)), n=n, cutoff=0.6)
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    near = _nearest(word, candidates)
+def suggestion(near: list[str]) -> str:
+    """'; did you mean 'a' or 'b'?', or nothing when there is nothing near."""
     return f"; did you mean {' or '.join(repr(c) for c in near)}?" if near else ""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    return suggestion(nearest(word, candidates))
 
 
 class _Map:

@@ -361,6 +361,23 @@ def test_a_study_labelled_by_its_title_has_its_persian_title_under_lang_fa(seed_
     assert known_from == {None, title}
 
 
+def responsiveness_study(broader: str) -> str:
+    """A study declaring a value that the editors placed, with the given `broader` line (or none)."""
+    return MINIMAL.format(id="doe-2020", extra=f"""\
+concepts:
+  - id: value:responsiveness
+    label: {{en: responsiveness}}
+    definition: Government acting on what citizens ask of it.
+{broader}    placed-by: editors
+findings:
+  - id: doe-01
+    kind: values
+    locator: Results
+    statement: Citizens value a government that answers them.
+    about: [value:responsiveness]
+""")
+
+
 def test_editors_placements_are_marked_in_the_graph_and_the_answers(tmp_path, seed_build):
     """Every placement the notes call the editors' carries pvkg:placedByEditors, and the answers that show a
     placement read the mark, not the note's words."""
@@ -368,39 +385,14 @@ def test_editors_placements_are_marked_in_the_graph_and_the_answers(tmp_path, se
         SELECT ?c WHERE { ?c skos:editorialNote ?n FILTER(CONTAINS(STR(?n), "no source states this placement")) }""")
     marked = select(seed_build.graph, "SELECT ?c WHERE { ?c pvkg:placedByEditors true }")
     assert noted and sorted(noted) == sorted(marked)
-    doe = MINIMAL.format(id="doe-2020", extra="""\
-concepts:
-  - id: value:responsiveness
-    label: {en: responsiveness}
-    definition: Government acting on what citizens ask of it.
-    broader: [value:open-government-capabilities]
-    placed-by: editors
-findings:
-  - id: doe-01
-    kind: values
-    locator: Results
-    statement: Citizens value a government that answers them.
-    about: [value:responsiveness]
-""")
+    doe = responsiveness_study("    broader: [value:open-government-capabilities]\n")
     frame = {row["element"]: row["placed_values"] for row in answer(build(tmp_path, ("doe-2020", doe)).graph,
                                                                       "value-framework")}
     assert "responsiveness (placed by pvkg editors)" in frame["open government capabilities"]
 
 
 def test_placed_by_editors_needs_a_broader_concept(tmp_path):
-    doe = MINIMAL.format(id="doe-2020", extra="""\
-concepts:
-  - id: value:responsiveness
-    label: {en: responsiveness}
-    definition: Government acting on what citizens ask of it.
-    placed-by: editors
-findings:
-  - id: doe-01
-    kind: values
-    locator: Results
-    statement: Citizens value a government that answers them.
-    about: [value:responsiveness]
-""")
+    doe = responsiveness_study("")
     with pytest.raises(InputError) as caught:
         build(tmp_path, ("doe-2020", doe))
     assert any("'placed-by: editors' says the editors chose the 'broader' concept" in line
