@@ -1,32 +1,83 @@
 """SPARQL text, read token by token: parameters substituted as values, comments dropped, the query form
-found, and what a read-only endpoint refuses (updates, SERVICE).
+found, and what a read-only endpoint refuses (updates, SERVICE, nesting deep enough to crash an engine).
 
-Everything here first sets aside what can contain any text at all (strings, IRIs, comments), so a keyword or
-a '?name' inside a string is never mistaken for syntax. No SPARQL parser is needed for this, and the same
-code serves every engine.
+The tokens are the terminals of the SPARQL 1.1 grammar (section 19.8), matched left to right as a lexer does,
+so a keyword inside a string, an IRI, a comment or a prefixed name (with its backslash escapes) is never taken
+for syntax. The same code serves every engine. Engines differ in one lexical point that matters here: rdflib
+decodes SPARQL's \\u and \\U escapes in the whole text before it parses (as section 19.2 allows), Oxigraph
+only inside strings and IRIs. A refusal therefore reads the text both ways (`readings`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from rdflib import Literal
 
 from .export import nt_term
 
-# What can contain a '?name' or a keyword that is not one, tried before variables: long and short strings,
-# IRIs (IRIREF admits no space, so a '<' operator between terms is never taken for one) and comments.
-_LONG_STRINGS = [rf"{q}{q}{q}(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*{q}{q}{q}" for q in ("'", '"')]
-_SHORT_STRINGS = [rf"{q}(?:[^{q}\\\n\r]|\\.)*{q}" for q in ("'", '"')]
-_IRI = r'<[^<>"{}|^`\\\x00-\x20]*>'
-_COMMENT = r"#[^\n]*"
-_LEXEMES = re.compile("(?P<skip>" + "|".join([*_LONG_STRINGS, *_SHORT_STRINGS, _IRI, _COMMENT]) + ")"
-                      r"|[?$](?P<var>[A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
-# A bare word: not part of a prefixed name (ex:select, select:x), a blank node label or a language tag
-_WORD = re.compile(r"(?<![\w:.\-@])([A-Za-z]+)(?![\w:\-])")
+# Terminals of the SPARQL 1.1 grammar (section 19.8), as regular expressions
+_PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
+                  "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+_TOKEN = re.compile("|".join([
+    r"(?P<comment>#[^\n\r]*)",
+    *(rf"(?P<long{i}>{q}{q}{q}(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*{q}{q}{q})" for i, q in enumerate("'\"")),
+    *(rf"(?P<short{i}>{q}(?:[^{q}\\\n\r]|\\.)*{q})" for i, q in enumerate("'\"")),
+    r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+    rf"(?P<var>[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*)",
+    rf"(?P<blank>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)",
+    rf"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
+    r"(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)",
+    r"(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
+    r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+    r"(?P<space>\s+)",
+    r"(?P<other>.)",
+]), re.DOTALL)
+_KINDS = {"long0": "string", "long1": "string", "short0": "string", "short1": "string"}
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
 UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+OPENING = "({["
+# Deeper nesting is refused before any engine sees it: pyoxigraph's recursive parser overflows its stack
+# (SIGSEGV) at about 3,000 nested braces and 10,000 parentheses, and rdflib's parser gives up at about 30.
+# No canned or hand-written query comes near this.
+MAX_NESTING = 256
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # comment, string, iri, var, blank, pname, langtag, number, word, space or other
+    text: str
+
+
+def tokens(text: str) -> Iterator[Token]:
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        yield Token(_KINDS.get(kind, kind), match.group(0))
+
+
+def decoded(text: str) -> str:
+    """The text with SPARQL's codepoint escapes (\\uXXXX, \\UXXXXXXXX) replaced by their characters, as rdflib
+    reads a query before parsing it. An escape of no character (a surrogate, past U+10FFFF) is kept."""
+    def character(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else match.group(0)
+
+    return _ESCAPE.sub(character, text)
+
+
+def readings(text: str) -> tuple[str, ...]:
+    """The texts an engine may parse: as written (Oxigraph) and with escapes decoded (rdflib)."""
+    other = decoded(text)
+    return (text,) if other == text else (text, other)
 
 
 def substitute(text: str, bindings: dict[str, Literal]) -> str:
@@ -34,25 +85,18 @@ def substitute(text: str, bindings: dict[str, Literal]) -> str:
     occurs as a token (so in every subquery and FILTER), and nowhere else. A literal is written as in
     N-Triples, which is also SPARQL's syntax for it."""
     terms = {name: nt_term(value) for name, value in bindings.items()}
-
-    def replace(match: re.Match) -> str:
-        name = match.group("var")
-        return terms[name] if name is not None and name in terms else match.group(0)
-
-    return _LEXEMES.sub(replace, text)
+    return "".join(terms.get(t.text[1:], t.text) if t.kind == "var" else t.text for t in tokens(text))
 
 
 def without_comments(text: str) -> str:
     """The query text without its comments (the header among them): what is sent to an engine. SPARQLWrapper
     guesses the query form from the text, and a word such as 'constructs' in a comment misleads it."""
-    return _LEXEMES.sub(lambda m: "" if (m.group("skip") or "").startswith("#") else m.group(0), text).strip()
+    return "".join(t.text for t in tokens(text) if t.kind != "comment").strip()
 
 
 def keywords(text: str) -> list[str]:
-    """The bare words of a SPARQL request in upper case, in order (keywords, function names, 'a'), with
-    strings, IRIs, comments, variables and prefixed names set aside."""
-    blanked = _LEXEMES.sub(" ", text)
-    return [word.upper() for word in _WORD.findall(blanked)]
+    """The bare words of a SPARQL request in upper case, in order (keywords, function names, 'a')."""
+    return [t.text.upper() for t in tokens(text) if t.kind == "word"]
 
 
 def request_form(text: str) -> str | None:
@@ -66,7 +110,29 @@ def request_form(text: str) -> str | None:
     return None
 
 
+def _may_be_service(token: Token) -> bool:
+    # Oxigraph takes 'SERVICE:x' for the keyword and the name ':x' (its keywords need no boundary after
+    # them), so a prefixed name whose prefix begins with the word counts too
+    return token.kind in ("word", "pname") and token.text.upper().startswith("SERVICE")
+
+
 def uses_service(text: str) -> bool:
-    """Whether the query calls another endpoint with SERVICE (engines such as Oxigraph and rdflib would
-    fetch from it)."""
-    return "SERVICE" in keywords(text)
+    """Whether an engine could read the text as calling another endpoint with SERVICE (Oxigraph and rdflib
+    would fetch from it), in either of its readings. A store that parses the query itself decides on its parse
+    (see store.RdflibStore); this is the check that serves every engine."""
+    return any(_may_be_service(t) for reading in readings(text) for t in tokens(reading))
+
+
+def nesting(text: str) -> int:
+    """The deepest nesting of brackets, braces and parentheses outside strings, IRIs and comments, in either
+    reading of the text."""
+    deepest = 0
+    for reading in readings(text):
+        depth = 0
+        for token in tokens(reading):
+            if token.kind == "other" and token.text in OPENING:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif token.kind == "other" and token.text in ")}]":
+                depth = max(0, depth - 1)
+    return deepest

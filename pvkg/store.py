@@ -25,11 +25,13 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.plugins import sparql as rdflib_sparql
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from .errors import PvkgError, UsageError
 from .remote import DEFAULT_MAX_ROWS, Endpoint, RemoteError, rows_from_json
-from .sparql import request_form
+from .sparql import MAX_NESTING, nesting, request_form, uses_service
 
 ENGINES = ("oxigraph", "rdflib")
 DEFAULT_ENGINE = "oxigraph"
@@ -78,12 +80,36 @@ def _bounded(items, max_rows: int | None) -> list:
     return taken
 
 
+class RefusedQueryError(PvkgError):
+    """A query no store of pvkg runs: one that would make the engine call another server (SERVICE), or one
+    nested deep enough to crash an engine's parser."""
+
+
+SERVICE_REFUSED = "SERVICE is refused: pvkg never queries other endpoints; query this graph itself"
+
+
 class Store(ABC):
     name: str
 
-    @abstractmethod
     def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
-        """Run a query of any form; more than max_rows rows or triples raise ResultLimitError."""
+        """Run a query of any form; more than max_rows rows or triples raise ResultLimitError, and a query pvkg
+        never runs raises RefusedQueryError before the engine sees it."""
+        depth = nesting(text)
+        if depth > MAX_NESTING:
+            raise RefusedQueryError(f"the query nests brackets {depth} deep, more than the {MAX_NESTING} an "
+                                    f"engine's parser is known to survive; flatten it")
+        self.refuse_remote_calls(text)
+        return self._execute(text, max_rows)
+
+    def refuse_remote_calls(self, text: str) -> None:
+        """RefusedQueryError if the engine could read the query as calling another endpoint. Engines that do not
+        expose their parse are judged on the SPARQL tokens of the text in both its readings (sparql.py)."""
+        if uses_service(text):
+            raise RefusedQueryError(SERVICE_REFUSED)
+
+    @abstractmethod
+    def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
+        """Run a query on the engine."""
 
     def select(self, text: str) -> Rows:
         """The column names and rows of a SELECT query."""
@@ -103,14 +129,30 @@ class Store(ABC):
 rdflib_sparql.SPARQL_LOAD_GRAPHS = False
 
 
+def _calls_service(node) -> bool:
+    """Whether rdflib's algebra of a query holds a SERVICE call anywhere (its nodes are dicts and lists)."""
+    if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+        return True
+    if isinstance(node, dict):
+        return any(_calls_service(value) for value in node.values())
+    return isinstance(node, list | tuple) and any(_calls_service(item) for item in node)
+
+
 class RdflibStore(Store):
     name = "rdflib"
 
     def __init__(self, graph: Graph):
         self.graph = graph
 
-    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
-        result = self.graph.query(text)
+    def refuse_remote_calls(self, text: str) -> None:
+        pass  # decided in _execute, on the parse rdflib then runs
+
+    def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
+        # The same parse is checked and run: rdflib decodes escapes and reads keywords as it alone does
+        query = prepareQuery(text, initNs=dict(self.graph.namespaces()))
+        if _calls_service(query.algebra):
+            raise RefusedQueryError(SERVICE_REFUSED)
+        result = self.graph.query(query)
         if result.type == "ASK":
             return AskResult(bool(result.askAnswer))
         if result.type == "SELECT":
@@ -156,7 +198,7 @@ class OxigraphStore(Store):
         (the server's query workers do)."""
         return cls(ox.Store.read_only(str(folder)))
 
-    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+    def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
         result = self.store.query(text)
         if isinstance(result, ox.QueryBoolean):
             return AskResult(bool(result))
@@ -209,7 +251,7 @@ class EndpointStore(Store):
         self.max_rows = max_rows
         self.name = endpoint.display
 
-    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+    def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
         form = request_form(text)
         if form in ("CONSTRUCT", "DESCRIBE"):
             return GraphResult(_bounded(iter(self.endpoint.graph_query(text, self.graph)), max_rows))
@@ -242,7 +284,10 @@ class TimeLimitedStore(Store):
         self.timeout = timeout
         self.name = store.name
 
-    def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
+    def refuse_remote_calls(self, text: str) -> None:
+        self.store.refuse_remote_calls(text)  # as the store that runs the query reads it
+
+    def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
         outcome: list = []
 
         def run() -> None:
