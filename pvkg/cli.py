@@ -287,18 +287,35 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="Query worker processes (0: one per CPU, at least 2).")] = 0,
     worker_memory: Annotated[int, typer.Option("--worker-memory", help="Memory limit of each query worker, in MiB "
                                                "(0: none).")] = 4096,
+    max_answer_chars: Annotated[int, typer.Option("--max-answer-chars", help="Characters an answer's terms may "
+                                                  "hold in all (a bound on its bytes).")] = 32 * 1024 * 1024,
+    max_connections: Annotated[int, typer.Option("--max-connections", help="Open connections; more are closed "
+                                                 "at once.")] = 256,
+    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds a connection may take to send a "
+                                                "request's head, or stay idle between requests.")] = 10.0,
+    max_header_bytes: Annotated[int, typer.Option("--max-header-bytes", help="Bytes a request's target and "
+                                                  "headers may hold.")] = 16 * 1024,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Where clients reach the server (behind a proxy, its public address); it goes into "
+        "JSON-LD contexts, the service description and VoID. Default: http://HOST:PORT/.",
+        show_default=False)] = None,
     studies: StudiesOption = None,
     out: OutOption = Path("dist"),
 ) -> None:
     """Serve the graph over HTTP: a read-only SPARQL endpoint at /sparql, the canned queries as a REST API at
     /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
-    from .serve import ServeSettings, check_port, create_app, run, store_source
+    from .serve import ServeSettings, check_base_url, check_port, create_app, run, store_source
 
-    if timeout <= 0 or max_rows <= 0 or workers < 0 or worker_memory < 0:
-        raise UsageError("--timeout and --max-rows must be positive, --workers and --worker-memory 0 or more")
+    if min(timeout, max_rows, max_answer_chars, max_connections, idle_timeout, max_header_bytes) <= 0 \
+            or workers < 0 or worker_memory < 0:
+        raise UsageError("--timeout, --max-rows, --max-answer-chars, --max-connections, --idle-timeout and "
+                         "--max-header-bytes must be positive, --workers and --worker-memory 0 or more")
     check_port(host, port)
     settings = ServeSettings(timeout=timeout, max_rows=max_rows, workers=workers or max(2, os.cpu_count() or 1),
-                             worker_memory_mb=worker_memory)
+                             worker_memory_mb=worker_memory, max_answer_chars=max_answer_chars,
+                             max_connections=max_connections, idle_timeout=idle_timeout,
+                             max_header_bytes=max_header_bytes,
+                             base_url=check_base_url(base_url or f"http://{host}:{port}/"))
     if endpoint is not None:
         built = cache_dir = None
         source = store_source(store, None, None, Endpoint(endpoint, timeout=timeout), graph or None)
@@ -310,7 +327,7 @@ def serve(
     app = create_app(source, settings, built, cache_dir)
     typer.echo(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
                f"Ctrl-C stops)", err=True)
-    run(app, host, port)
+    run(app, host, port, settings)
 
 
 DistOption = Annotated[Path, typer.Option("--dist", help="Folder of the built graph (built there if missing or "

@@ -23,9 +23,11 @@ LABEL_LANGUAGE = "en"
 
 
 def local_path(iri: str) -> str:
-    """Where the server shows a resource."""
-    if iri.startswith(BASE):
-        return "/" + iri[len(BASE):]
+    """Where the server shows a resource: pvkg's own at their paths, others (and any of pvkg's whose path would
+    begin '//' or hold a backslash, which a browser reads as another host) by their IRI."""
+    rest = iri[len(BASE):]
+    if iri.startswith(BASE) and not rest.startswith("/") and "\\" not in rest:
+        return "/" + rest
     return "/resource?" + urllib.parse.urlencode({"iri": iri})
 
 

@@ -15,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
+import resource
 import socket
 import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
+import h11
+import uvicorn
+from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import VOID
 from rdflib.term import Node
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,9 +35,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__, pages, resources
-from .describe import DESCRIPTION_FILE
+from .caching import CachingHeaders
+from .describe import DATASET, DESCRIPTION_FILE, description_bytes
 from .errors import PvkgError, UsageError
 from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
@@ -48,10 +55,11 @@ from .query import (
 )
 from .remote import Endpoint
 from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
-from .sparql import request_form, uses_service
+from .sparql import request_form
 from .store import AskResult, GraphResult, QueryOutcome, SelectResult, persistent_store
 from .workers import QueryFailure, QueryPool, StoreSource
 
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 MAX_QUERY_BYTES = 1 << 20  # longer requests are refused (413): no canned or hand-written query comes close
 INCOMING_LIMIT = 500  # references to a resource shown on its page
 # ?format= names, for links and clients that cannot set Accept
@@ -76,11 +84,23 @@ LIMIT 20"""
 
 @dataclass(frozen=True)
 class ServeSettings:
+    """The server's limits (docs/serving.md lists them with their flags) and its public address."""
+
     timeout: float = 20.0  # seconds a query may run
     max_rows: int = 10000  # rows (or triples) an answer may have
+    max_answer_chars: int = 32 * 1024 * 1024  # characters of the terms of an answer
     workers: int = 2
     worker_memory_mb: int = 4096
     queue: int = 64  # queries that may wait for a worker before the server answers 503
+    base_url: str = "http://127.0.0.1:8080/"  # where clients reach the server; never taken from a request
+    max_connections: int = 256  # open connections; more are closed at once
+    idle_timeout: float = 10.0  # seconds a connection may take to send a request's head, or to stay idle
+    body_timeout: float = 30.0  # seconds a request body may take to arrive
+    max_header_bytes: int = 16 * 1024  # size of a request's head (request line and headers)
+
+    def url(self, path: str) -> str:
+        """The public URL of a path of the server."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def negotiate(request: Request, offered: list[str]) -> str:
@@ -171,15 +191,15 @@ class PvkgServer:
             text = await self._query_text(request)
         except QueryFailure as e:
             return PlainTextResponse(str(e) + "\n", status_code=e.status)
-        if text is None:  # a browser opening the endpoint itself
-            return RedirectResponse("/editor", status_code=303)
-        form = request_form(text)
-        if form == "UPDATE":
+        if text is None:  # no query: a browser opening the endpoint goes to the editor, a client gets the
+            if "text/html" in request.headers.get("accept", ""):  # service description (SPARQL 1.1 SD)
+                return RedirectResponse("/editor", status_code=303)
+            media_type = negotiate(request, list(GRAPH_MEDIA_TYPES))
+            return Response(self._graph_bytes(media_type, self._service_description()),
+                            media_type=_text_type(media_type))
+        if request_form(text) == "UPDATE":
             return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused\n", status_code=403)
-        if uses_service(text):
-            return PlainTextResponse("SERVICE is refused: this endpoint never queries other endpoints\n",
-                                     status_code=403)
-        try:
+        try:  # SERVICE and queries nested too deep are refused by the worker's store, as its engine reads them
             outcome = await self.run(text, cache=False)
         except QueryFailure as e:
             return PlainTextResponse(str(e) + "\n", status_code=e.status)
@@ -190,9 +210,7 @@ class PvkgServer:
         params = request.query_params
         fields = dict(params.multi_items()) if request.method != "POST" else {}
         if request.method == "POST":
-            body = await request.body()
-            if len(body) > MAX_QUERY_BYTES:
-                raise QueryFailure(f"the request is longer than {MAX_QUERY_BYTES} bytes", 413)
+            body = await self._body(request)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type == "application/sparql-update":
                 raise QueryFailure("this endpoint is read-only: SPARQL Update is refused", 403)
@@ -219,13 +237,37 @@ class PvkgServer:
                                "supported; leave them out", 400)
         text = fields.get("query")
         if text is None:
-            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            if request.method in ("GET", "HEAD") and set(fields) <= {"format"}:
                 return None
             raise QueryFailure("no query: give one as ?query=..., as a form field, or as an "
                                "application/sparql-query body", 400)
         if not text.strip():
             raise QueryFailure("the query is empty", 400)
         return text
+
+    async def _body(self, request: Request) -> bytes:
+        """The request body, read as it arrives and refused (413) as soon as it passes MAX_QUERY_BYTES, so that
+        a huge body never sits in memory; a body that trickles in slower than the body time-out is given up."""
+        too_long = QueryFailure(f"the request is longer than {MAX_QUERY_BYTES:,} bytes, the limit", 413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_QUERY_BYTES:
+            raise too_long
+        chunks, size = [], 0
+
+        async def read() -> None:
+            nonlocal size
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_QUERY_BYTES:
+                    raise too_long
+                chunks.append(chunk)
+
+        try:
+            await asyncio.wait_for(read(), self.settings.body_timeout)
+        except TimeoutError:
+            raise QueryFailure(f"the request body did not arrive within {self.settings.body_timeout:g} s",
+                               408) from None
+        return b"".join(chunks)
 
     async def _serialize(self, request: Request, outcome: QueryOutcome) -> Response:
         if isinstance(outcome, SelectResult):
@@ -237,16 +279,33 @@ class PvkgServer:
             body = ASK_MEDIA_TYPES[media_type](outcome.value)
         else:
             media_type = negotiate(request, list(GRAPH_MEDIA_TYPES))
-            body = await asyncio.to_thread(self._graph_bytes, request, media_type, outcome.triples)
+            body = await asyncio.to_thread(self._graph_bytes, media_type, outcome.triples)
         return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
 
-    @staticmethod
-    def _graph_bytes(request: Request, media_type: str, triples) -> bytes:
+    def _graph_bytes(self, media_type: str, triples) -> bytes:
         """Triples in a graph format; JSON-LD names this server's copy of pvkg's context, so that a client
-        can expand it without reaching w3id.org."""
+        can expand it without reaching w3id.org. Its address is the configured base URL, never the request's
+        Host header, which any client can set (and a shared cache would keep)."""
         if media_type == "application/ld+json":
-            return jsonld_bytes(triples, context_url=str(request.url_for("context")))
+            return jsonld_bytes(triples, context_url=self.settings.url("context.jsonld"))
         return GRAPH_MEDIA_TYPES[media_type](triples)
+
+    def _service_description(self) -> list:
+        """What the endpoint is, in the SPARQL 1.1 Service Description vocabulary: its address, the language it
+        answers (queries, not updates; no SERVICE), its result formats, and where the dataset is described."""
+        endpoint = URIRef(self.settings.url("sparql"))
+        formats = URIRef("http://www.w3.org/ns/formats/")
+        dataset, graph = BNode("dataset"), BNode("graph")
+        return [
+            (endpoint, RDF.type, SD.Service), (endpoint, SD.endpoint, endpoint),
+            (endpoint, SD.supportedLanguage, SD.SPARQL11Query),
+            *((endpoint, SD.resultFormat, URIRef(formats + name)) for name in (
+                "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                "Turtle", "N-Triples", "JSON-LD")),
+            (endpoint, SD.defaultDataset, dataset), (dataset, RDF.type, SD.Dataset),
+            (dataset, SD.defaultGraph, graph), (graph, RDF.type, SD.Graph),
+            (dataset, RDFS.seeAlso, URIRef(self.settings.url(".well-known/void"))),
+        ]
 
     async def context(self, request: Request) -> Response:
         return FileResponse(resources.context_file(), media_type="application/ld+json")
@@ -256,7 +315,9 @@ class PvkgServer:
         path = self.built.parent / DESCRIPTION_FILE if self.built is not None else None
         if path is None or not path.is_file():
             return PlainTextResponse("no dataset description here\n", status_code=404)
-        return FileResponse(path, media_type="text/turtle; charset=utf-8")
+        description = Graph().parse(path, format="turtle")
+        description.add((DATASET, VOID.sparqlEndpoint, URIRef(self.settings.url("sparql"))))
+        return Response(description_bytes(description), media_type="text/turtle; charset=utf-8")
 
     async def refuse_write(self, request: Request) -> Response:
         return PlainTextResponse("this endpoint is read-only: Graph Store writes are refused\n", status_code=405,
@@ -386,7 +447,9 @@ class PvkgServer:
         async def endpoint(request: Request) -> Response:
             root = self.built.parent / folder if self.built is not None else None
             relative = request.path_params["path"] or "index.html"
-            target = (root / relative).resolve() if root is not None else None
+            # no file name pvkg writes holds a control character, and a NUL cannot reach the file system
+            named = root is not None and not any(ord(c) < 0x20 or c == "\x7f" for c in relative)
+            target = (root / relative).resolve() if named else None
             if target is None or not target.is_file() or not target.is_relative_to(root.resolve()):
                 return self.error_page(404, f"Nothing here: run pvkg {folder} to write the {folder} beside the "
                                             "graph.")
@@ -406,20 +469,24 @@ class PvkgServer:
         if extension == "ttl":
             path = self.built
         else:
-            path = await self._converted(request, self.built, extension, media_type)
+            path = await self._converted(self.built, extension, media_type)
         return FileResponse(path, media_type=_text_type(media_type), filename=f"pvkg.{extension}")
 
-    async def _converted(self, request: Request, built: Path, extension: str, media_type: str) -> Path:
-        """The built graph in another format, written once beside the server's cache (once per context
-        address for JSON-LD, which names it)."""
+    async def _converted(self, built: Path, extension: str, media_type: str) -> Path:
+        """The built graph in another format, written once into the server's cache; the conversions of an
+        earlier graph or base URL are removed then, so that the cache holds one file per format."""
         assert self.cache_dir is not None
-        context = hashlib.sha256(str(request.url_for("context")).encode()).hexdigest()[:12]
-        target = self.cache_dir / "downloads" / f"{built.stat().st_mtime_ns}-{context}.{extension}"
+        context = hashlib.sha256(self.settings.url("context.jsonld").encode()).hexdigest()[:12]
+        version = f"{built.stat().st_mtime_ns}-{context}"
+        target = self.cache_dir / "downloads" / f"{version}.{extension}"
         async with self._downloads_lock:
             if not target.is_file():
                 def convert() -> None:
                     triples = list(Graph().parse(built, format="turtle"))
-                    write_atomic(target, self._graph_bytes(request, media_type, triples))
+                    write_atomic(target, self._graph_bytes(media_type, triples))
+                    for old in target.parent.glob(f"*.{extension}"):
+                        if old != target:
+                            old.unlink(missing_ok=True)
                 await asyncio.to_thread(convert)
         return target
 
@@ -430,8 +497,9 @@ class PvkgServer:
 
     async def resource_by_iri(self, request: Request) -> Response:
         iri = request.query_params.get("iri", "")
-        if iri.startswith(BASE):  # pvkg's own resources have their own paths
-            return RedirectResponse(pages.local_path(iri), status_code=301)
+        path = pages.local_path(iri)
+        if not path.startswith("/resource?"):  # pvkg's own resources have their own paths
+            return RedirectResponse(path, status_code=301)
         return await self._resource(request, iri)
 
     async def _resource(self, request: Request, iri: str) -> Response:
@@ -444,7 +512,7 @@ class PvkgServer:
                 triples = await self._description(iri)
                 if not triples and not await self._occurs(iri):
                     return PlainTextResponse(f"no resource <{iri}> in this graph\n", status_code=404)
-                body = self._graph_bytes(request, media_type, triples)
+                body = self._graph_bytes(media_type, triples)
                 return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
             return await self._resource_page(iri)
         except QueryFailure as e:
@@ -591,12 +659,16 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
                cache_dir: Path | None = None) -> Starlette:
     """The ASGI application. Its query workers start with the application and stop with it."""
     pool = QueryPool(source, workers=settings.workers, timeout=settings.timeout, max_rows=settings.max_rows,
-                     memory_mb=settings.worker_memory_mb, queue=settings.queue)
+                     memory_mb=settings.worker_memory_mb, queue=settings.queue, max_chars=settings.max_answer_chars)
     server = PvkgServer(pool, settings, built, cache_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await asyncio.to_thread(pool.start)
+        if source.engine != "endpoint":
+            logging.getLogger("uvicorn.error").info(
+                "query workers: %s", "no network (each in a network namespace of its own)" if pool.isolated else
+                "this kernel allows no network namespace; SERVICE is refused by reading the query only")
         try:
             yield
         finally:
@@ -622,7 +694,9 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
         Route("/{path:path}", server.resource_at_path),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=READ_METHODS,
-                             allow_headers=["Accept", "Content-Type"], max_age=3600)]
+                             allow_headers=["Accept", "Content-Type", "If-None-Match"], max_age=3600),
+                  Middleware(CachingHeaders, last_modified=built.stat().st_mtime if built is not None else None),
+                  Middleware(HeadLimit, max_bytes=settings.max_header_bytes)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.server = server
     return app
@@ -641,6 +715,15 @@ def store_source(engine: str, built: Path | None, cache_dir: Path | None, endpoi
     return StoreSource("rdflib", path=built)
 
 
+def check_base_url(url: str) -> str:
+    """The --base-url, ending in '/': an absolute http(s) URL with no query or fragment."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+            or not valid_iri(url):
+        raise UsageError(f"--base-url {url!r} is not an absolute http(s) URL such as https://example.org/pvkg/")
+    return url if url.endswith("/") else url + "/"
+
+
 def check_port(host: str, port: int) -> None:
     """Refuse, in one line, an address the server could not listen on (uvicorn would log a traceback)."""
     try:
@@ -651,7 +734,83 @@ def check_port(host: str, port: int) -> None:
         raise UsageError(f"cannot listen on {host}:{port} ({e.strerror}); choose another --port or --host") from None
 
 
-def run(app: Starlette, host: str, port: int) -> None:
-    import uvicorn
+class HeadLimit:
+    """ASGI middleware refusing (431) a request whose target and headers together pass `max_bytes`. h11 bounds
+    only a head still arriving; one that arrives whole in a single read passes it."""
 
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False)
+    def __init__(self, app, max_bytes: int):  # noqa: ANN001 - any ASGI application
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI's signature
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) + sum(
+                len(name) + len(value) for name, value in scope["headers"])
+            if size > self.max_bytes:
+                response = PlainTextResponse(f"the request's head is longer than {self.max_bytes:,} bytes, the "
+                                             "limit\n", status_code=431)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+FILES_IN_RESERVE = 64  # open files the server needs besides its connections: workers' pipes, pages, the cache
+
+
+def allow_connections(settings: ServeSettings) -> None:
+    """Raise this process's open-file limit to what --max-connections needs, as far as the system allows, or
+    refuse in one line: past the limit every new connection fails, and asyncio logs a traceback for each."""
+    needed = settings.max_connections + settings.workers * 4 + FILES_IN_RESERVE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise UsageError(f"--max-connections {settings.max_connections} needs {needed} open files, and this "
+                             f"system allows {hard} (ulimit -n); lower --max-connections")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+class _BoundedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 connection with two bounds it lacks. uvicorn times out an idle connection only after
+    a response, so a client that connects and sends nothing, or a byte at a time, would hold its connection for
+    ever: here a connection must send each request's head within `idle_timeout` seconds of opening or of the
+    last response. And connections past `max_connections` are closed as soon as they open."""
+
+    idle_timeout = 10.0
+    max_connections = 256
+
+    def connection_made(self, transport) -> None:  # noqa: ANN001 - uvicorn's signature
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = None
+        if len(self.connections) > self.max_connections:
+            transport.close()
+            return
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.idle_timeout, self._too_slow)
+
+    def _too_slow(self) -> None:
+        # still no whole request head (h11 leaves IDLE when one arrives): a request being answered is not cut
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def run(app: Starlette, host: str, port: int, settings: ServeSettings) -> None:
+
+    allow_connections(settings)
+    protocol = type("BoundedH11Protocol", (_BoundedH11Protocol,), {
+        "idle_timeout": settings.idle_timeout, "max_connections": settings.max_connections})
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False, http=protocol,
+                timeout_keep_alive=max(1, min(5, round(settings.idle_timeout))),
+                h11_max_incomplete_event_size=settings.max_header_bytes)

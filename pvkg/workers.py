@@ -9,7 +9,10 @@ time limit; a worker that overruns or dies is killed and replaced while the othe
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import resource
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +27,7 @@ from .store import (
     OxigraphStore,
     QueryOutcome,
     RdflibStore,
+    RefusedQueryError,
     ResultLimitError,
     SelectResult,
     Store,
@@ -34,7 +38,7 @@ CACHED_ROWS = 5000  # answers longer than this are not kept in the cache
 CACHE_ENTRIES = 256
 # Failures that the same query on the same graph always meets (a malformed query, an answer over the row
 # limit): cached like answers. A time-out or a lost worker may go otherwise next time, and is not.
-DETERMINISTIC_FAILURES = (400, 422)
+DETERMINISTIC_FAILURES = (400, 403, 422)
 
 
 class QueryFailure(PvkgError):
@@ -73,11 +77,20 @@ class StoreSource:
         return self.endpoint.display if self.endpoint is not None else f"{self.engine} ({self.path})"
 
 
-def _answer(store: Store, text: str, max_rows: int | None) -> tuple[str, object]:
+def answer_size(outcome: QueryOutcome) -> int:
+    """The characters of an answer's terms: what its rows cost the server to hold and to write out."""
+    items = outcome.rows if isinstance(outcome, SelectResult) else \
+        outcome.triples if isinstance(outcome, GraphResult) else []
+    return sum(len(term) for item in items for term in item if term is not None)
+
+
+def _answer(store: Store, text: str, max_rows: int | None, max_chars: int | None) -> tuple[str, object]:
     try:
-        return "ok", store.execute(text, max_rows)
+        outcome = store.execute(text, max_rows)
     except ResultLimitError as e:
         return "limit", str(e)
+    except RefusedQueryError as e:
+        return "refused", str(e)
     except RemoteError as e:
         return "remote", str(e)
     except MemoryError:
@@ -91,11 +104,30 @@ def _answer(store: Store, text: str, max_rows: int | None) -> tuple[str, object]
             raise
         detail = " ".join(str(e).split())[:300]
         return "engine", f"the SPARQL engine failed on this query ({type(e).__name__}: {detail})"
+    # measured here, so that the server process never receives (nor unpickles) an answer over the limit
+    if max_chars is not None and answer_size(outcome) > max_chars:
+        return "limit", (f"the answer holds more than {max_chars:,} characters, the limit; add a LIMIT to the "
+                         f"query, or leave long values out")
+    return "ok", outcome
+
+
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def isolate_network() -> bool:
+    """Move this process into a network namespace of its own, which has no interface but a loopback that is
+    down: whatever an engine would do, it reaches no server, not even on this machine. Root may do this
+    directly; others through a user namespace, where the kernel allows it. False where neither works."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    flags = CLONE_NEWNET if os.geteuid() == 0 else CLONE_NEWUSER | CLONE_NEWNET
+    return hasattr(libc, "unshare") and libc.unshare(flags) == 0
 
 
 def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
-    """A worker's life: open the store, say 'ready', then answer (text, max_rows) requests until the pipe
+    """A worker's life: leave the network (an embedded store needs none), open the store, say 'ready' and
+    whether the network is out of reach, then answer (text, max_rows, max_chars) requests until the pipe
     closes."""
+    isolated = source.engine != "endpoint" and isolate_network()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -104,13 +136,13 @@ def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
     except BaseException as e:  # noqa: BLE001 - reported to the server, which stops with one line
         connection.send(("failed", f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"))
         return
-    connection.send(("ready", None))
+    connection.send(("ready", isolated))
     while True:
         try:
-            text, max_rows = connection.recv()
+            text, max_rows, max_chars = connection.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
-        connection.send(_answer(store, text, max_rows))
+        connection.send(_answer(store, text, max_rows, max_chars))
 
 
 class _WorkerDied(Exception):
@@ -125,6 +157,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.connection = parent
+        self.isolated = False  # whether the worker reaches no network (said when it is ready)
 
     def wait_ready(self, timeout: float) -> None:
         if not self.connection.poll(timeout):
@@ -137,10 +170,11 @@ class _Worker:
         if status != "ready":
             self.kill()
             raise QueryFailure(f"a query worker could not open the store: {message}", 500)
+        self.isolated = bool(message)
 
-    def call(self, text: str, max_rows: int | None, timeout: float) -> tuple[str, object]:
+    def call(self, text: str, max_rows: int | None, max_chars: int | None, timeout: float) -> tuple[str, object]:
         try:
-            self.connection.send((text, max_rows))
+            self.connection.send((text, max_rows, max_chars))
             if not self.connection.poll(timeout):
                 raise TimeoutError
             return self.connection.recv()
@@ -154,17 +188,19 @@ class _Worker:
 
 
 class QueryPool:
-    """Worker processes answering queries under a time limit, a row limit and a memory limit each.
+    """Worker processes answering queries under a time limit, a row limit, a limit on the characters of an
+    answer, and a memory limit each.
 
     `execute` may be awaited from many requests at once: at most `workers` queries run, up to `queue` more
     wait for a worker, and any beyond that are turned away (HTTP 503) rather than left hanging."""
 
     def __init__(self, source: StoreSource, workers: int = 2, timeout: float = 20.0, max_rows: int = 10000,
-                 memory_mb: int = 4096, queue: int = 64):
+                 memory_mb: int = 4096, queue: int = 64, max_chars: int | None = None):
         self.source = source
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_rows = max_rows
+        self.max_chars = max_chars
         self.memory_mb = memory_mb
         self.queue = queue
         self._context = multiprocessing.get_context("spawn")  # no fork of a process running threads
@@ -191,6 +227,11 @@ class QueryPool:
         for worker in started:
             self._workers.add(worker)
             self._idle.put_nowait(worker)
+
+    @property
+    def isolated(self) -> bool:
+        """Whether every worker runs without network (see isolate_network)."""
+        return bool(self._workers) and all(worker.isolated for worker in self._workers)
 
     def close(self) -> None:
         for task in self._replacing:
@@ -249,7 +290,7 @@ class QueryPool:
             self._waiting -= 1
         loop = asyncio.get_running_loop()
         self.sent += 1
-        future = loop.run_in_executor(self._threads, worker.call, text, limit, self.timeout)
+        future = loop.run_in_executor(self._threads, worker.call, text, limit, self.max_chars, self.timeout)
         try:
             status, value = await asyncio.shield(future)
         except asyncio.CancelledError:  # the client went away: the worker comes back when it is done
@@ -297,6 +338,6 @@ def _size(outcome: QueryOutcome) -> int:
 def _outcome(status: str, value: object) -> QueryOutcome:
     if status == "ok":
         return value  # type: ignore[return-value]
-    statuses = {"limit": 422, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}
+    statuses = {"limit": 422, "refused": 403, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}
     prefix = "the query cannot be run: " if status == "query" else ""
     raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500))

@@ -4,6 +4,9 @@ Oxigraph store and over rdflib, with the limits small enough to reach."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -104,3 +107,48 @@ def test_requests_for_a_query_already_running_wait_for_that_run(built, tmp_path)
 
     answers, sent = run(QueryPool(source, workers=2), work)
     assert sent == 1 and all(answer == answers[0] for answer in answers)
+
+
+def _connect_without_network(port: int, answer) -> None:
+    """In a spawned process, as in a worker: leave the network, then try to reach a listener on loopback."""
+    from pvkg.workers import isolate_network
+
+    isolated = isolate_network()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        answer.put((isolated, "connected"))
+    except OSError as e:
+        answer.put((isolated, type(e).__name__))
+
+
+def test_a_worker_reaches_no_server_not_even_on_loopback(built, tmp_path):
+    """The last guard behind the SERVICE refusal: whatever a query makes the engine do, a worker of an embedded
+    store has no network to do it with."""
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+    isolated = run(QueryPool(source, workers=1), lambda pool: asyncio.sleep(0, pool.isolated))
+    if not isolated and os.environ.get("CI") != "true":
+        pytest.skip("this kernel allows no network namespace here (user namespaces are off)")
+    assert isolated
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        context = multiprocessing.get_context("spawn")
+        answer = context.Queue()
+        process = context.Process(target=_connect_without_network, args=(listening.getsockname()[1], answer))
+        process.start()
+        process.join(30)
+        isolated_there, outcome = answer.get(timeout=5)
+    assert isolated_there and outcome != "connected"
+
+
+def test_an_answer_longer_than_the_character_limit_is_refused_in_the_worker(built, tmp_path):
+    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+    doubled = " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(10))
+    query = f'SELECT ?v10 WHERE {{ BIND("xxxx" AS ?v0) {doubled} }}'  # 4,096 characters
+
+    async def work(pool):
+        with pytest.raises(QueryFailure) as refused:
+            await pool.execute(query)
+        return refused.value
+
+    failure = run(QueryPool(source, workers=1, max_chars=4000), work)
+    assert failure.status == 422 and "4,000 characters" in str(failure)
+    assert run(QueryPool(source, workers=1, max_chars=4096), lambda pool: pool.execute(query)).rows
