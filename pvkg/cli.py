@@ -304,7 +304,7 @@ def serve(
 ) -> None:
     """Serve the graph over HTTP: a read-only SPARQL endpoint at /sparql, the canned queries as a REST API at
     /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
-    from .serve import ServeSettings, check_base_url, check_port, create_app, run, store_source
+    from .serve import ServeSettings, allow_connections, check_base_url, check_port, create_app, run, store_source
 
     if min(timeout, max_rows, max_answer_chars, max_connections, idle_timeout, max_header_bytes) <= 0 \
             or workers < 0 or worker_memory < 0:
@@ -316,6 +316,7 @@ def serve(
                              max_connections=max_connections, idle_timeout=idle_timeout,
                              max_header_bytes=max_header_bytes,
                              base_url=check_base_url(base_url or f"http://{host}:{port}/"))
+    allow_connections(settings)
     if endpoint is not None:
         built = cache_dir = None
         source = store_source(store, None, None, Endpoint(endpoint, timeout=timeout), graph or None)

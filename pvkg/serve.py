@@ -755,12 +755,14 @@ class HeadLimit:
 
 
 FILES_IN_RESERVE = 64  # open files the server needs besides its connections: workers' pipes, pages, the cache
+BACKLOG = 128  # connections the kernel queues; asyncio accepts up to this many at a time
 
 
 def allow_connections(settings: ServeSettings) -> None:
     """Raise this process's open-file limit to what --max-connections needs, as far as the system allows, or
-    refuse in one line: past the limit every new connection fails, and asyncio logs a traceback for each."""
-    needed = settings.max_connections + settings.workers * 4 + FILES_IN_RESERVE
+    refuse in one line: past the limit every accept fails, and asyncio logs a traceback for each."""
+    # asyncio accepts up to BACKLOG connections in one go, and the connections they displace close only after
+    needed = settings.max_connections + 2 * BACKLOG + settings.workers * 4 + FILES_IN_RESERVE
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         if hard != resource.RLIM_INFINITY and hard < needed:
@@ -773,7 +775,9 @@ class _BoundedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 connection with two bounds it lacks. uvicorn times out an idle connection only after
     a response, so a client that connects and sends nothing, or a byte at a time, would hold its connection for
     ever: here a connection must send each request's head within `idle_timeout` seconds of opening or of the
-    last response. And connections past `max_connections` are closed as soon as they open."""
+    last response. And past `max_connections` a new connection takes the place of the one that has waited
+    longest for a request head (or is closed, when every other is being answered), so that idle connections
+    cannot keep clients out."""
 
     idle_timeout = 10.0
     max_connections = 256
@@ -781,13 +785,16 @@ class _BoundedH11Protocol(H11Protocol):
     def connection_made(self, transport) -> None:  # noqa: ANN001 - uvicorn's signature
         super().connection_made(transport)
         self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_since = self.loop.time()
         if len(self.connections) > self.max_connections:
-            transport.close()
-            return
+            waiting = [c for c in self.connections if c is not self and isinstance(c, _BoundedH11Protocol)
+                       and c.conn.their_state is h11.IDLE and not c.transport.is_closing()]
+            (min(waiting, key=lambda c: c._waiting_since).transport if waiting else transport).close()
         self._arm()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        self._waiting_since = self.loop.time()
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -807,10 +814,9 @@ class _BoundedH11Protocol(H11Protocol):
 
 
 def run(app: Starlette, host: str, port: int, settings: ServeSettings) -> None:
-
-    allow_connections(settings)
+    """Serve `app` with uvicorn under the settings' connection limits (the CLI calls allow_connections first)."""
     protocol = type("BoundedH11Protocol", (_BoundedH11Protocol,), {
         "idle_timeout": settings.idle_timeout, "max_connections": settings.max_connections})
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False, http=protocol,
-                timeout_keep_alive=max(1, min(5, round(settings.idle_timeout))),
+                timeout_keep_alive=max(1, min(5, round(settings.idle_timeout))), backlog=BACKLOG,
                 h11_max_incomplete_event_size=settings.max_header_bytes)

@@ -321,13 +321,15 @@ class PvkgServer:
         return f"{self.url}/sparql"
 
 
-def start_pvkg(*options: str, out: Path | None = None) -> tuple[PvkgServer, Callable[[], None]]:
-    """`pvkg serve` with the given options on a free loopback port, run from a new temporary directory; its
-    build goes to `out`, by default into that directory (never into the working tree)."""
+def start_pvkg(*options: str, out: Path | None = None,
+               launcher: tuple[str, ...] = ()) -> tuple[PvkgServer, Callable[[], None]]:
+    """`pvkg serve` with the given options on a free loopback port, run from a new temporary directory (through
+    `launcher`, such as prlimit, if given); its build goes to `out`, by default into that directory (never into
+    the working tree)."""
     directory, remove = _temporary_directory("serve")
     port = free_port()
     log = directory / "server.log"
-    argv = [sys.executable, "-m", "pvkg", "serve", "--host", HOST, "--port", str(port), "--out",
+    argv = [*launcher, sys.executable, "-m", "pvkg", "serve", "--host", HOST, "--port", str(port), "--out",
             str(out or directory / "dist"), *options]
     process = _Process("pvkg serve", argv, directory, log)
     server = PvkgServer(url=f"http://{HOST}:{port}", directory=directory, log=log)
