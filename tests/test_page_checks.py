@@ -1,0 +1,188 @@
+"""Every page pvkg writes, checked with the tools its readers and auditors use: the Nu Html Checker (vnu, npm package
+vnu-jar, on Java) finds no error and no warning, and axe-core (npm package axe-core, in headless Chromium through
+tests/browser.py, off the network) no serious or critical violation.
+
+The pages: what `pvkg serve` answers (the start page, /ontology, resource pages, every study's page, every question
+page, the query editor, an error page, and /docs/ and /report/) and what `pvkg docs` and `pvkg report` write (as
+in a release: every HTML page and every figure). They are written beside the served graph, so that the server
+serves the very files vnu reads, and removed afterwards.
+
+Both tools are pinned, with their integrity hashes, in tools/npm/package-lock.json and installed by
+`npm ci --ignore-scripts` there (.ci/run does it; the scripts are skipped because vnu-jar's would download a Java
+runtime, and the machine has one). Without them these tests are skipped, naming what to install; under CI=true
+they fail.
+
+The query editor is YASGUI, vendored (pvkg/static/vendor/yasgui/): what it does itself is listed, rule and
+element, in KNOWN_EDITOR_VIOLATIONS, and the test asserts that list is exactly what axe finds, so it can neither
+grow unseen nor keep an entry that no longer holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from browser import NPM_MODULES, axe_violations, use_axe
+from conftest import STUDIES
+from servers import PvkgServer, _missing, pvkg_server  # noqa: F401  (pytest fixtures)
+from typer.testing import CliRunner
+
+from pvkg.cli import app
+from pvkg.namespaces import PVKG
+from pvkg.pages import local_path
+from pvkg.query import load_queries
+
+VNU_JAR = NPM_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+VNU_TIMEOUT_S = 300
+AXE_TIMEOUT_MS = 30_000
+# Pages beside the study and question pages: the start page, the ontology, a concept, a finding, a scheme, a term of
+# another vocabulary (/resource?iri=), the editor and a page that is not there (the error page, answered with 404)
+SERVED = ["/", "/ontology", "/id/value/transparency", "/id/finding/luna2024-01", "/id/scheme/values",
+          "/resource?" + urllib.parse.urlencode({"iri": "http://www.w3.org/2004/02/skos/core#Concept"}),
+          "/editor", "/queries/evidence?concept=value%3Atransparency", "/id/no-such-thing"]
+
+# What the vendored YASGUI does itself on the editor page once it shows an answer, as (rule, element).
+KNOWN_EDITOR_VIOLATIONS = {
+    # Its tab list (role=tablist) holds, beside the tabs, the "add a tab" button in a role=presentation wrapper.
+    ("aria-required-children", ".tabsList"),
+}
+EDITOR_QUERY = """PREFIX pvkg: <https://w3id.org/pvkg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?study ?title ?findings WHERE {
+  { SELECT ?study (COUNT(?finding) AS ?findings) WHERE { ?finding pvkg:reportedIn ?study } GROUP BY ?study }
+  ?study rdfs:label ?title
+} ORDER BY ?title"""
+
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http(url: str, headers: dict | None = None):
+    """(status, headers, body) of a GET; HTTP errors are answers too."""
+    try:
+        with _opener.open(urllib.request.Request(url, headers=headers or {}), timeout=60) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@dataclass(frozen=True)
+class Site:
+    """The server with docs and report written beside its graph, and the paths of its pages."""
+
+    server: PvkgServer
+    written: Path  # the folder holding docs/ and report/, as `pvkg docs` and `pvkg report` wrote them
+    served: list[str]  # paths of the pages the server makes itself
+
+    def url(self, path: str) -> str:
+        return self.server.url + path
+
+    @property
+    def written_files(self) -> list[Path]:
+        return sorted([*self.written.glob("docs/*.html"), *self.written.glob("report/*.html"),
+                       *self.written.glob("report/figures/*.svg")])
+
+    @property
+    def written_paths(self) -> list[str]:
+        """Where the server serves the written HTML pages."""
+        return ["/" + str(f.relative_to(self.written)).replace("index.html", "")
+                for f in self.written_files if f.suffix == ".html"]
+
+
+def _select_iris(server: PvkgServer, query: str) -> list[str]:
+    status, _, body = http(server.sparql_url + "?" + urllib.parse.urlencode({"query": query}),
+                           headers={"Accept": "application/sparql-results+json"})
+    assert status == 200, body
+    return [row["x"]["value"] for row in json.loads(body)["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def site(pvkg_server) -> Iterator[Site]:  # noqa: F811
+    """`pvkg docs` and `pvkg report` run (in-process) beside the served graph, removed at the end of the module."""
+    dist = pvkg_server.directory / "dist"
+    for command in ("docs", "report"):
+        result = CliRunner().invoke(app, [command, "--out", str(dist / command), "--dist", str(dist),
+                                          "--studies", str(STUDIES)])
+        assert result.exit_code == 0, result.stderr
+    studies = _select_iris(pvkg_server, f"SELECT ?x WHERE {{ ?x a <{PVKG.Study}> }} ORDER BY ?x")
+    served = [*SERVED, *map(local_path, studies), *(f"/queries/{name}" for name in load_queries())]
+    try:
+        yield Site(pvkg_server, dist, served)
+    finally:
+        for command in ("docs", "report"):
+            shutil.rmtree(dist / command, ignore_errors=True)
+
+
+# --- vnu -------------------------------------------------------------------------------------------------------------
+
+
+def vnu(files: list[Path]) -> dict[str, list[str]]:
+    """vnu's errors and warnings for each file (by path), from one run over them all (one Java start)."""
+    if shutil.which("java") is None:
+        _missing("A Java runtime (`java`), for vnu", "apt-get install default-jre-headless")
+    if not VNU_JAR.is_file():
+        _missing(f"vnu ({VNU_JAR})", "cd tools/npm && npm ci --ignore-scripts")
+    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--format", "json", "--stdout", "--also-check-svg",
+                             *map(str, files)], capture_output=True, text=True, timeout=VNU_TIMEOUT_S)
+    assert result.stdout.startswith("{"), f"vnu did not run (exit {result.returncode}): {result.stderr[-2000:]}"
+    found: dict[str, list[str]] = {str(f): [] for f in files}
+    for message in json.loads(result.stdout)["messages"]:
+        if message["type"] == "info" and message.get("subType") != "warning":
+            continue  # notes, such as the XML-style "/>" the polyglot docs pages use on purpose
+        path = urllib.parse.unquote(urllib.parse.urlsplit(message.get("url", "")).path)
+        kind = message.get("subType", message["type"])
+        found.setdefault(path, []).append(f"line {message.get('lastLine', '?')}: {kind}: {message['message']}")
+    return {path: messages for path, messages in found.items() if messages}
+
+
+def listing(found: dict[str, list[str]]) -> str:
+    """What the tools found, one line each, for an assertion's message."""
+    return "\n".join(f"{where}: {what}" for where, whats in found.items() for what in whats)
+
+
+def _file_name(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", path.strip("/")) or "home"
+
+
+def test_vnu_is_heard(tmp_path):
+    """What makes `== {}` above mean something: vnu reports a page with a duplicate id and a bad nesting."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!doctype html><html lang="en"><head><title>x</title></head>'
+                    '<body><p id="a">a</p><p id="a"><div>b</div></p></body></html>')
+    found = vnu([page])
+    assert list(found) == [str(page)] and any("Duplicate ID" in m for m in found[str(page)])
+
+
+# --- axe-core --------------------------------------------------------------------------------------------------------
+
+
+def _violations_on(page, site: Site, paths: list[str]) -> dict[str, list[str]]:
+    use_axe(page)
+    found = {}
+    for path in paths:
+        page.goto(site.url(path))
+        violations = axe_violations(page)
+        if violations:
+            found[path] = [str(v) for v in violations]
+    return found
+
+
+def test_axe_is_heard(page):  # noqa: F811
+    """What makes the empty lists above mean something: axe finds a link told apart from its text by colour
+    alone, and an image without a text alternative."""
+    use_axe(page)
+    page.goto("about:blank")
+    page.set_content('<!doctype html><html lang="en"><head><title>t</title><style>body { color: #1d2330 } '
+                     'a { color: #1f5fa8; text-decoration: none }</style></head><body><main><p>Some text with '
+                     '<a href="#x">a link</a> in it, and more text.</p>'
+                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>')
+    assert {v.rule for v in axe_violations(page)} == {"link-in-text-block", "image-alt"}
