@@ -23,9 +23,10 @@ LABEL_LANGUAGE = "en"
 
 
 def local_path(iri: str) -> str:
-    """Where the server shows a resource."""
+    """Where the server shows a resource, as a URL: an IRI's characters outside ASCII (a person's name), and those
+    that would end a URL's path, percent-encoded; the server decodes the path back into the IRI."""
     if iri.startswith(BASE):
-        return "/" + iri[len(BASE):]
+        return "/" + urllib.parse.quote(iri[len(BASE):], safe="/#:@!$&'()*+,;=")
     return "/resource?" + urllib.parse.urlencode({"iri": iri})
 
 

@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ from servers import PvkgServer, _missing, pvkg_server  # noqa: F401  (pytest fix
 from typer.testing import CliRunner
 
 from pvkg.cli import app
-from pvkg.namespaces import PVKG
+from pvkg.namespaces import BASE, PVKG
 from pvkg.pages import local_path
 from pvkg.query import load_queries
 
@@ -120,6 +121,33 @@ def site(pvkg_server) -> Iterator[Site]:  # noqa: F811
     finally:
         for command in ("docs", "report"):
             shutil.rmtree(dist / command, ignore_errors=True)
+
+
+# --- links ---------------------------------------------------------------------------------------------------------
+
+
+class Links(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and dict(attrs).get("href"):
+            self.hrefs.append(dict(attrs)["href"])
+
+
+def test_a_name_outside_ascii_links_to_its_page(site):
+    """A person's IRI holds their name as written (Sandoval-Almazán): the study's page links to the person as an
+    ASCII URL, and that URL leads back to the person's own page."""
+    (study,) = [path for path in site.served if path.endswith("/luna-2019")]
+    hrefs = Links(http(site.url(study))[2].decode()).hrefs
+    assert all(href.isascii() for href in hrefs)
+    people = [href for href in hrefs if href.startswith("/id/person/") and "%" in href]
+    assert people
+    for href in people:
+        status, _, body = http(site.url(href))
+        assert status == 200 and BASE + urllib.parse.unquote(href[1:]) in body.decode()
 
 
 # --- vnu -------------------------------------------------------------------------------------------------------------
