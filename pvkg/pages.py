@@ -17,6 +17,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from . import __version__
+from .docs import KIND_NAMES
 from .namespaces import BASE
 
 LABEL_LANGUAGE = "en"
@@ -71,6 +72,42 @@ def term_html(term: Node | None, labels: Labels | None = None) -> Markup:
     if term.language:
         return Markup(f'{text} <span class="lang">{escape(term.language)}</span>')
     return Markup(text)
+
+
+@dataclass
+class DefinedTerm:
+    """A term of the ontology as its page lists it: once, with every kind it has."""
+
+    iri: URIRef
+    kinds: list[Markup]  # readable: "class", "object property", "functional"; a class of its own by its label
+    definition: Literal | None
+    documentation: str | None  # where the documentation beside the graph describes it, when it does
+
+    @property
+    def fragment(self) -> str:
+        return str(self.iri).rpartition("#")[2]
+
+
+def defined_terms(rows: list[tuple[Node | None, ...]], labels: Labels, documented: dict[str, str]) -> list[DefinedTerm]:
+    """One entry per term from rows of (term, type, definition), in the rows' order. Types are shown by name where
+    KIND_NAMES has one (in its order), else as links by label; the first definition is kept."""
+    kind_order = {kind: position for position, kind in enumerate(KIND_NAMES)}
+    types: dict[Node, set[Node]] = defaultdict(set)
+    definitions: dict[Node, Literal] = {}
+    for term, kind, definition in rows:
+        if isinstance(term, URIRef):
+            types[term].add(kind)
+            if isinstance(definition, Literal):
+                definitions.setdefault(term, definition)
+    entries = []
+    for term, kinds in types.items():
+        named = sorted((k for k in kinds if k in KIND_NAMES), key=kind_order.__getitem__)
+        others = sorted((k for k in kinds if k not in KIND_NAMES and isinstance(k, URIRef)),
+                        key=lambda k: (labels.of(str(k)) or readable(str(k)), str(k)))
+        words = list(dict.fromkeys(Markup(escape(KIND_NAMES[k])) for k in named))  # owl:Class and rdfs:Class
+        entries.append(DefinedTerm(term, words + [term_html(k, labels) for k in others], definitions.get(term),
+                                   documented.get(str(term))))
+    return entries
 
 
 _environment = Environment(

@@ -26,6 +26,7 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -123,6 +124,81 @@ def site(pvkg_server) -> Iterator[Site]:  # noqa: F811
             shutil.rmtree(dist / command, ignore_errors=True)
 
 
+# --- the ontology's page -------------------------------------------------------------------------------------------
+
+
+class TermRows(HTMLParser):
+    """Every id of a page, and the rows of its table of terms: id -> [(cell text, [link targets])...]."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.ids: list[str] = []
+        self.rows: dict[str, list[tuple[str, list[str]]]] = {}
+        self._in_terms = False
+        self._row: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.append(attributes["id"])
+        if tag == "table":
+            self._in_terms = "terms" in (attributes.get("class") or "").split()
+        elif tag == "tr" and self._in_terms and "id" in attributes:
+            self._row = attributes["id"]
+            self.rows[self._row] = []
+        elif tag == "td" and self._row:
+            self.rows[self._row].append(("", []))
+        elif tag == "a" and self._row and self.rows[self._row]:
+            self.rows[self._row][-1][1].append(attributes["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "tr":
+            self._row = None
+        elif tag == "table":
+            self._in_terms = False
+
+    def handle_data(self, data):
+        if self._row and self.rows[self._row]:
+            text, links = self.rows[self._row][-1]
+            self.rows[self._row][-1] = (text + data, links)
+
+
+def test_the_ontology_page_lists_each_term_once_with_readable_kinds_and_its_documentation(site):
+    status, _, body = http(site.url("/ontology"))
+    page = TermRows(body.decode())
+    assert status == 200 and len(page.ids) == len(set(page.ids))  # vnu's "Duplicate ID", 38 times before
+    terms = _select_iris(site.server, f"SELECT DISTINCT ?x WHERE {{ ?x a ?kind "
+                                      f"FILTER(STRSTARTS(STR(?x), \"{PVKG._NS}\")) }} ORDER BY ?x")
+    assert sorted(page.rows) == sorted(iri.rpartition("#")[2] for iri in terms) and len(terms) > 50
+    kinds = {term: cells[1][0] for term, cells in page.rows.items()}
+    assert kinds["Study"] == "class" and kinds["reportedIn"] == "object property, functional"
+    assert kinds["locator"] == "datatype property, functional"
+    assert kinds["Driver"] == "individual, influence direction"  # its class, by label
+    assert not [kind for kind in kinds.values() if "http" in kind or "#" in kind]
+    # every term links to the element of the documentation beside the graph that describes it
+    documentation = {path: ET.fromstring(http(site.url(path))[2]) for path in ("/docs/index.html",)}
+    for term, cells in page.rows.items():
+        (link,) = cells[3][1]
+        path, _, anchor = link.partition("#")
+        element = documentation[path].find(f".//*[@id='{anchor}']")
+        assert element is not None and element.get("data-iri") == f"{PVKG._NS}{term}", link
+
+
+def test_a_term_with_several_types_is_listed_once_with_each_kind_named():
+    from rdflib import OWL, RDFS, Literal, URIRef
+
+    from pvkg.pages import Labels, defined_terms
+
+    term, own_class = URIRef(f"{PVKG._NS}Thing"), URIRef(f"{PVKG._NS}Kind")
+    rows = [(term, OWL.Class, Literal("a thing", lang="en")), (term, RDFS.Class, Literal("a thing", lang="en")),
+            (term, own_class, None), (term, OWL.NamedIndividual, None)]
+    (entry,) = defined_terms(rows, Labels({str(own_class): "kind of thing"}), {})
+    assert [str(k) for k in entry.kinds][:2] == ["class", "individual"]
+    assert "kind of thing</a>" in entry.kinds[2] and entry.documentation is None
+    assert entry.definition == Literal("a thing", lang="en") and entry.fragment == "Thing"
+
+
 # --- links ---------------------------------------------------------------------------------------------------------
 
 
@@ -179,6 +255,26 @@ def listing(found: dict[str, list[str]]) -> str:
 
 def _file_name(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", path.strip("/")) or "home"
+
+
+def test_vnu_finds_nothing_wrong_on_the_served_pages(site, tmp_path):
+    files, paths = [], {}
+    for path in site.served:
+        status, headers, body = http(site.url(path))
+        assert status == (404 if "no-such" in path else 200), path
+        assert headers["Content-Type"].startswith("text/html"), path
+        files.append(tmp_path / f"{_file_name(path)}.html")
+        files[-1].write_bytes(body)
+        paths[str(files[-1])] = path
+    found = {paths.get(file, file): messages for file, messages in vnu(files).items()}
+    assert found == {}, listing(found)
+
+
+def test_vnu_finds_nothing_wrong_in_the_written_docs_and_report(site):
+    files = site.written_files
+    assert {f.parent.name for f in files} == {"docs", "report", "figures"} and len(files) > 10
+    found = vnu(files)
+    assert found == {}, listing(found)
 
 
 def test_vnu_is_heard(tmp_path):
