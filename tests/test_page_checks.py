@@ -300,6 +300,19 @@ def _violations_on(page, site: Site, paths: list[str]) -> dict[str, list[str]]:
     return found
 
 
+def test_axe_finds_no_serious_violation_on_the_served_pages(page, site):  # noqa: F811
+    served = [path for path in site.served if path != "/editor"]
+    found = _violations_on(page, site, served)
+    assert found == {}, listing(found)
+    assert page.external_requests == []
+
+
+def test_axe_finds_no_serious_violation_in_the_written_docs_and_report(page, site):  # noqa: F811
+    found = _violations_on(page, site, site.written_paths)
+    assert found == {}, listing(found)
+    assert page.external_requests == []
+
+
 def test_axe_is_heard(page):  # noqa: F811
     """What makes the empty lists above mean something: axe finds a link told apart from its text by colour
     alone, and an image without a text alternative."""
