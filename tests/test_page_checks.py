@@ -313,6 +313,19 @@ def test_axe_finds_no_serious_violation_in_the_written_docs_and_report(page, sit
     assert page.external_requests == []
 
 
+def test_axe_on_the_editor_finds_only_the_vendored_editors_known_violations(page, site):  # noqa: F811
+    use_axe(page)
+    page.goto(site.url("/editor"))
+    page.wait_for_function("() => window.yasgui && window.yasgui.getTab() && window.yasgui.getTab().getYasqe()",
+                           timeout=AXE_TIMEOUT_MS)
+    page.evaluate("(text) => { window.yasgui.getTab().setQuery(text); }", EDITOR_QUERY)
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr .dataTable tbody tr >> nth=1", timeout=AXE_TIMEOUT_MS)
+    violations = axe_violations(page)
+    assert {(v.rule, v.target) for v in violations} == KNOWN_EDITOR_VIOLATIONS, "\n".join(map(str, violations))
+    assert page.external_requests == [] and page.errors == []
+
+
 def test_axe_is_heard(page):  # noqa: F811
     """What makes the empty lists above mean something: axe finds a link told apart from its text by colour
     alone, and an image without a text alternative."""
