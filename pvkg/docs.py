@@ -10,7 +10,9 @@ studies or findings.
 Every documented term has a stable anchor: the local name for terms of the ontology's namespace
 (`#Study`, `#reportedIn`), `scheme-<id>` and `concept-<scheme>-<id>` for SKOS (`#concept-value-transparency`)
 and `ext-<prefix>-<name>` for reused terms (`#ext-prov-Entity`). Every reference to a documented term links
-to its anchor; any other IRI is shown as a prefixed name (or whole) linking to itself.
+to its anchor; any other IRI is shown as a prefixed name (or whole) linking to itself. The element holding a
+term's anchor also holds its IRI (`data-iri`), so that `documented_terms` tells other pages (the server's
+/ontology) where the pages written in a folder document each term.
 
 Same graph, same bytes: everything is sorted, blank nodes are shown only through what they say (class
 expressions in a Manchester-like text), and nothing depends on the time or the machine.
@@ -19,6 +21,7 @@ expressions in a Manchester-like text), and nothing depends on the time or the m
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +68,17 @@ _KINDS = [
     ("datatype-property", "Datatype property", "Datatype properties", (OWL.DatatypeProperty,)),
     ("annotation-property", "Annotation property", "Annotation properties", (OWL.AnnotationProperty,)),
 ]
+# What each kind of term is called on the pages (the kind tags here, the kinds on the server's /ontology), in the
+# order a term's kinds are shown
+KIND_NAMES: dict[URIRef, str] = {
+    **{t: name.lower() for _, name, _, types in _KINDS for t in types},
+    RDF.Property: "property",
+    **dict(_CHARACTERISTICS),
+    OWL.NamedIndividual: "individual",
+    SKOS.ConceptScheme: "concept scheme",
+    SKOS.Concept: "concept",
+    OWL.Ontology: "ontology",
+}
 _RESTRICTIONS = [
     (OWL.someValuesFrom, "some"), (OWL.allValuesFrom, "only"), (OWL.hasValue, "value"),
 ]
@@ -718,6 +732,23 @@ class _Site:
         for scheme in schemes:
             out[scheme.file] = _environment.get_template("docs_scheme.html").render(**common, scheme=scheme)
         return out
+
+
+def documented_terms(folder: Path) -> dict[str, str]:
+    """Where the documentation written in `folder` describes each term: IRI -> "page.html#anchor" (index.html
+    first, where a term is on several pages). Empty when the folder holds none; a page that is not the
+    well-formed XML write_docs writes is passed over."""
+    found: dict[str, str] = {}
+    for page in sorted(Path(folder).glob("*.html"), key=lambda p: (p.name != INDEX, p.name)):
+        try:
+            elements = ET.parse(page).iter()
+        except (ET.ParseError, OSError):
+            continue
+        for element in elements:
+            iri, anchor = element.get("data-iri"), element.get("id")
+            if iri and anchor:
+                found.setdefault(iri, f"{page.name}#{anchor}")
+    return found
 
 
 def write_docs(graph: Graph, out_dir: Path) -> list[Path]:

@@ -17,17 +17,20 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from . import __version__
+from .docs import KIND_NAMES
 from .namespaces import BASE
 
 LABEL_LANGUAGE = "en"
 
 
 def local_path(iri: str) -> str:
-    """Where the server shows a resource: pvkg's own at their paths, others (and any of pvkg's whose path would
-    begin '//' or hold a backslash, which a browser reads as another host) by their IRI."""
+    """Where the server shows a resource, as a URL: pvkg's own at their paths, with characters outside ASCII (a
+    person's name) and those that would end a URL's path percent-encoded (the server decodes the path back into
+    the IRI); others by their IRI, and so any of pvkg's whose path would begin '//', which a browser reads as
+    another host."""
     rest = iri[len(BASE):]
-    if iri.startswith(BASE) and not rest.startswith("/") and "\\" not in rest:
-        return "/" + rest
+    if iri.startswith(BASE) and not rest.startswith("/"):
+        return "/" + urllib.parse.quote(rest, safe="/#:@!$&'()*+,;=")
     return "/resource?" + urllib.parse.urlencode({"iri": iri})
 
 
@@ -72,6 +75,42 @@ def term_html(term: Node | None, labels: Labels | None = None) -> Markup:
     if term.language:
         return Markup(f'{text} <span class="lang">{escape(term.language)}</span>')
     return Markup(text)
+
+
+@dataclass
+class DefinedTerm:
+    """A term of the ontology as its page lists it: once, with every kind it has."""
+
+    iri: URIRef
+    kinds: list[Markup]  # readable: "class", "object property", "functional"; a class of its own by its label
+    definition: Literal | None
+    documentation: str | None  # where the documentation beside the graph describes it, when it does
+
+    @property
+    def fragment(self) -> str:
+        return str(self.iri).rpartition("#")[2]
+
+
+def defined_terms(rows: list[tuple[Node | None, ...]], labels: Labels, documented: dict[str, str]) -> list[DefinedTerm]:
+    """One entry per term from rows of (term, type, definition), in the rows' order. Types are shown by name where
+    KIND_NAMES has one (in its order), else as links by label; the first definition is kept."""
+    kind_order = {kind: position for position, kind in enumerate(KIND_NAMES)}
+    types: dict[Node, set[Node]] = defaultdict(set)
+    definitions: dict[Node, Literal] = {}
+    for term, kind, definition in rows:
+        if isinstance(term, URIRef):
+            types[term].add(kind)
+            if isinstance(definition, Literal):
+                definitions.setdefault(term, definition)
+    entries = []
+    for term, kinds in types.items():
+        named = sorted((k for k in kinds if k in KIND_NAMES), key=kind_order.__getitem__)
+        others = sorted((k for k in kinds if k not in KIND_NAMES and isinstance(k, URIRef)),
+                        key=lambda k: (labels.of(str(k)) or readable(str(k)), str(k)))
+        words = list(dict.fromkeys(Markup(escape(KIND_NAMES[k])) for k in named))  # owl:Class and rdfs:Class
+        entries.append(DefinedTerm(term, words + [term_html(k, labels) for k in others], definitions.get(term),
+                                   documented.get(str(term))))
+    return entries
 
 
 _environment = Environment(

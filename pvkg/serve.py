@@ -40,6 +40,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from . import __version__, pages, resources
 from .caching import CachingHeaders
 from .describe import DATASET, DESCRIPTION_FILE, description_bytes
+from .docs import documented_terms
 from .errors import PvkgError, UsageError
 from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
@@ -584,7 +585,14 @@ class PvkgServer:
             incoming=referred, incoming_cut=INCOMING_LIMIT if cut else 0, formats=formats,
             uses_as_property=uses_as_property,
             findings=[dict(zip(("finding", "statement", "study", "locator"), row, strict=True)) for row in findings],
-            terms=[{"iri": t, "kind": k, "definition": d, "fragment": str(t).rpartition("#")[2]} for t, k, d in terms])
+            terms=pages.defined_terms(terms, labels, await self._documented_terms()) if terms else [])
+
+    async def _documented_terms(self) -> dict[str, str]:
+        """Where the documentation beside the graph (`pvkg docs`, served at /docs/) describes each term."""
+        if self.built is None:
+            return {}
+        found = await asyncio.to_thread(documented_terms, self.built.parent / "docs")
+        return {iri: f"/docs/{target}" for iri, target in found.items()}
 
 
 def _grouped(pairs) -> list[tuple[Node, list[Node]]]:

@@ -11,6 +11,9 @@ session-scoped copy imported by another module would start a second Playwright i
     test can assert that nothing external was even attempted. Uncaught page errors and console errors are kept
     in `page.errors`.
   - `screenshot(page, directory, name)` saves a full-page PNG and returns its path.
+  - `use_axe(page)` puts axe-core (the npm package pinned in tools/npm/, read from its node_modules, never from a
+    CDN) into every document the page opens; `axe_violations(page)` then runs it on the page as it is and returns
+    the serious and critical violations.
 
 If Chromium or the Playwright package is missing the tests that use them are skipped, naming what to install;
 with the environment variable CI=true they fail instead (as in tests/servers.py).
@@ -18,6 +21,7 @@ with the environment variable CI=true they fail instead (as in tests/servers.py)
   - Chromium: `apt-get install chromium` (Debian).
   - Playwright: `pip install playwright`. Do not run `playwright install`: it downloads a browser build of its own;
     these tests use Debian's Chromium through `executable_path`.
+  - axe-core: `npm ci --ignore-scripts` in tools/npm/ (what .ci/run does).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import shutil
 import time
 import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +60,9 @@ CHROMIUM_ARGS = [
     "--dns-prefetch-disable",
     "--metrics-recording-only",
 ]
+NPM_MODULES = Path(__file__).resolve().parents[1] / "tools" / "npm" / "node_modules"  # tools/npm: `npm ci`
+AXE_SCRIPT = NPM_MODULES / "axe-core" / "axe.min.js"
+AXE_IMPACTS = ("serious", "critical")  # what the page checks fail on; minor and moderate ones are not listed
 LAUNCH_TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1280, "height": 900}
 
@@ -139,3 +147,32 @@ def screenshot(page, directory: str | os.PathLike, name: str) -> Path:
     path = directory / (name if name.endswith(".png") else f"{name}.png")
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One element that breaks one axe-core rule."""
+
+    rule: str
+    impact: str
+    target: str  # the CSS selector axe gives for the element
+    summary: str  # the rule, in axe's words
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.impact}) at {self.target}: {self.summary}"
+
+
+def use_axe(page) -> None:
+    """Have axe-core (tools/npm/node_modules, never a CDN) in every document the page opens from now on. It comes
+    as an init script, which runs before the page's own scripts and whatever Content-Security-Policy it has."""
+    if not AXE_SCRIPT.is_file():
+        _missing(f"axe-core ({AXE_SCRIPT})", "cd tools/npm && npm ci --ignore-scripts")
+    page.add_init_script(path=str(AXE_SCRIPT))
+
+
+def axe_violations(page) -> list[Violation]:
+    """axe-core's serious and critical violations on the page as it is now (after use_axe), one per rule and
+    element."""
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [Violation(rule["id"], rule["impact"], " ".join(map(str, node["target"])), rule["help"])
+            for rule in results["violations"] if rule["impact"] in AXE_IMPACTS for node in rule["nodes"]]

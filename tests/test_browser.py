@@ -23,6 +23,11 @@ TIMEOUT_MS = 30_000  # requests are fast here; a long wait means something is br
 STUDIES_QUERY = """PREFIX pvkg: <https://w3id.org/pvkg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?study ?title WHERE { ?study a pvkg:Study ; rdfs:label ?title } ORDER BY ?title"""
+TYPED_QUERY = """PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?number ?date ?label ?plain ?iri WHERE {
+  BIND(1 AS ?number) BIND("2019-05-01"^^xsd:date AS ?date) BIND("transparency"@en AS ?label)
+  BIND("<b>not markup</b>" AS ?plain) BIND(<https://w3id.org/pvkg/id/value/transparency> AS ?iri)
+}"""
 
 
 def sparql_requests(page) -> list:  # noqa: F811
@@ -109,13 +114,34 @@ def test_the_query_editor_runs_a_query_and_shows_its_rows(page, pvkg_server, see
     page.wait_for_selector(f"{RESULT_ROWS} >> nth=1", timeout=TIMEOUT_MS)
     rows = result_rows(page)
     expected = OxigraphStore.from_graph(seed_build.graph).select(STUDIES_QUERY)[1]
-    # cells: YASR's row number, the study's IRI, the title as a literal ("..."@en)
-    assert [row[2] for row in rows] == [f'"{title}"@{title.language}' for _, title in expected][:len(rows)]
+    # cells: YASR's row number, the study's IRI, the title with its language as a note ("... en")
+    assert [row[2] for row in rows] == [f"{title} {title.language}" for _, title in expected][:len(rows)]
     assert len(rows) == len(expected)
     assert [request.method for request in sent] == ["POST"]
     assert "application/sparql-results+json" in sent[0].headers["accept"]
     shot = screenshot(page, tmp_path, "editor-results")
     assert shot.stat().st_size > 20_000
+    assert page.external_requests == [] and page.errors == []
+
+
+def test_result_cells_show_a_literals_value_with_its_language_or_datatype_aside(page, pvkg_server):  # noqa: F811
+    """A typed literal shows as its lexical form ("1", "2019-05-01"), not "1"^^<...#integer>; its datatype is the
+    title, a language a small note; IRIs stay links."""
+    open_editor(page, pvkg_server.url + "/editor")
+    set_query(page, TYPED_QUERY)
+    page.click(RUN_BUTTON)
+    page.wait_for_selector(f"{RESULT_ROWS} >> nth=0", timeout=TIMEOUT_MS)
+    cells = page.eval_on_selector_all(f"{RESULT_ROWS} >> nth=0 >> td", """cells => cells.slice(1).map(td => ({
+        text: td.innerText.trim(), titles: Array.from(td.querySelectorAll('[title]')).map(e => e.title),
+        links: Array.from(td.querySelectorAll('a')).map(a => a.href),
+        note: (td.querySelector('.literal-language') || {}).textContent || null,
+        lang: (td.querySelector('[lang]') || {}).lang || null}))""")
+    number, date, label, plain, iri = cells
+    assert number == {"text": "1", "titles": ["xsd:integer"], "links": [], "note": None, "lang": None}
+    assert date == {"text": "2019-05-01", "titles": ["xsd:date"], "links": [], "note": None, "lang": None}
+    assert label == {"text": "transparency en", "titles": [], "links": [], "note": "en", "lang": "en"}
+    assert plain["text"] == "<b>not markup</b>" and plain["titles"] == [] and plain["lang"] is None
+    assert iri["links"] == ["https://w3id.org/pvkg/id/value/transparency"]
     assert page.external_requests == [] and page.errors == []
 
 

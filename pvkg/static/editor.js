@@ -31,6 +31,13 @@
  * Left as they are because they make no request by themselves: links to the documentation (docs.triply.cc)
  * in the results pane, followed only when clicked; createShortLink, unset, so no URL shortener is offered.
  * The stylesheet loads no fonts or images (icons are inline SVG), and the bundle has no analytics.
+ *
+ * What this script changes in how YASGUI shows things:
+ *   - a literal in a result cell shows its value as written ("1", not "1"^^xsd:integer), its language as a small
+ *     note after it, its datatype as the cell's title (formatLiteral of YASR's table plugin); IRIs stay links;
+ *   - the query editor, the endpoint field and the table's page-size menu get accessible names (YASGUI leaves
+ *     the first and the last without one, and the endpoint field with only its title).
+ * tests/test_page_checks.py lists what axe-core still finds in YASGUI's own markup.
  */
 (function () {
   "use strict";
@@ -38,6 +45,42 @@
   var DEFAULT_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10";
   var LOCAL_COMPLETERS = ["variables", "prefixes"];
   var REMOTE_COMPLETERS = ["class", "property"];
+  var XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return "&#" + c.charCodeAt(0) + ";";
+    });
+  }
+
+  // A datatype by its prefixed name where the answer's prefixes (prefix -> namespace) give one, else its IRI.
+  function shortName(iri, prefixes) {
+    for (var prefix in prefixes || {}) {
+      var namespace = prefixes[prefix];
+      if (namespace && iri.indexOf(namespace) === 0) return prefix + ":" + iri.slice(namespace.length);
+    }
+    return iri;
+  }
+
+  // YASR's table plugin calls this for each literal cell, with the answer's prefixes; it returns HTML.
+  function literalHtml(binding, prefixes) {
+    var value = escapeHtml(binding.value);
+    var language = binding["xml:lang"];
+    if (language) {
+      return '<span lang="' + escapeHtml(language) + '">' + value + '</span> <small class="literal-language">' +
+        escapeHtml(language) + "</small>";
+    }
+    if (binding.datatype && binding.datatype !== XSD_STRING) {
+      return '<span class="typed-literal" title="' + escapeHtml(shortName(binding.datatype, prefixes)) + '">' +
+        value + "</span>";
+    }
+    return value;
+  }
+
+  function nameControls(root) {
+    var sizers = root.querySelectorAll(".yasr select.tableSizer:not([aria-label])");
+    for (var i = 0; i < sizers.length; i++) sizers[i].setAttribute("aria-label", "Rows per page");
+  }
 
   function endpointFieldsReadOnly(root, endpoint) {
     var fields = root.querySelectorAll(".controlbar .autocompleteWrapper input");
@@ -45,6 +88,7 @@
       fields[i].readOnly = true;
       fields[i].value = endpoint;
       fields[i].title = "This editor queries " + endpoint;
+      fields[i].setAttribute("aria-label", "SPARQL endpoint");
     }
     var clearButtons = root.querySelectorAll(".controlbar .clearEndpointBtn");
     for (var j = 0; j < clearButtons.length; j++) {
@@ -72,6 +116,7 @@
     });
     Yasgui.Yasqe.defaults.autocompleters = LOCAL_COMPLETERS.slice();
     Yasgui.defaults.yasqe.autocompleters = LOCAL_COMPLETERS.slice();
+    Yasgui.Yasr.plugins.table.prototype.formatLiteral = literalHtml;
 
     var yasgui = new Yasgui(root, {
       requestConfig: {
@@ -91,6 +136,7 @@
       yasqe: {
         value: query,
         prefixCcApi: null,
+        screenReaderLabel: "SPARQL query", // CodeMirror's aria-label for its text input
       },
     });
 
@@ -103,6 +149,10 @@
         }, 0);
       });
     });
+    // YASR draws its table controls anew with every answer
+    new MutationObserver(function () {
+      nameControls(root);
+    }).observe(root, { childList: true, subtree: true });
     window.yasgui = yasgui;
   }
 
