@@ -415,7 +415,8 @@ class PvkgServer:
                         f"PREFIX dcterms: <http://purl.org/dc/terms/> ")
             counts = {}
             for key, pattern in (("studies", "?x a pvkg:Study"), ("findings", "?x a pvkg:Finding"),
-                                 ("concepts", "?x a skos:Concept"), ("triples", "?x ?p ?o")):
+                                 ("concepts", f"?x a skos:Concept FILTER(STRSTARTS(STR(?x), \"{BASE}\"))"),
+                                 ("triples", "?x ?p ?o")):  # concepts: pvkg's own, as the build counts them
                 distinct = "" if key == "triples" else "DISTINCT "
                 counts[key] = await self._count(f"{prefixes}SELECT (COUNT({distinct}?x) AS ?n) WHERE {{ {pattern} }}")
             about = (await self.select(

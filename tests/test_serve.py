@@ -310,6 +310,8 @@ def test_start_page_says_what_the_graph_is(server, seed_build):
     assert status == 200
     assert re.search(r'id="count-studies">(\d+)<', html).group(1) == str(seed_build.summary["studies"])
     assert re.search(r'id="count-findings">(\d+)<', html).group(1) == str(seed_build.summary["findings"])
+    # pvkg's concepts, as the build counts them (not the EU country table's, which the graph also types so)
+    assert re.search(r'id="count-concepts">(\d+)<', html).group(1) == str(seed_build.summary["concepts"])
     assert "CC BY 4.0" in html and "0.1.0" in html
     links = links_of(html)
     for name, query in load_queries().items():
