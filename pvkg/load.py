@@ -74,20 +74,32 @@ def _catalog(catalog: Path) -> dict[str, Path]:
 
 
 def load_ontology(path: Path | None = None, catalog: Path | None = None) -> Graph:
-    """The ontology and, transitively, every ontology it imports, each read from its local copy."""
+    """The ontology merged with its import closure, as ROBOT's `merge --collapse-import-closure` makes it:
+    every axiom of each imported module (read from its local copy through the catalog, never the network) is
+    folded in, while the modules' own headers and every owl:imports are left out. What pvkg builds and
+    releases is then one ontology, pvkg's, with nothing for an OWL tool to resolve: a file holding two
+    owl:Ontology headers and an import that no catalog beside it maps is one the OWL API cannot load."""
     path = path or resources.ontology_file()
-    mapping = _catalog(catalog or resources.ontology_catalog())
+    catalog = catalog or resources.ontology_catalog()
+    mapping = _catalog(catalog)
     graph = bind_prefixes(Graph())
     graph.parse(path, format="turtle")
+    imports = {str(o) for o in graph.objects(None, OWL.imports)}
     done: set[str] = set()
-    while pending := {str(o) for o in graph.objects(None, OWL.imports)} - done:
+    while pending := imports - done:
         for iri in sorted(pending):
             local = mapping.get(iri)
             if local is None or not local.is_file():
                 raise PvkgError(f"{path}: owl:imports <{iri}> has no local copy in {catalog}; add it to the "
                                 "catalog (pvkg never fetches imports from the network)")
-            graph.parse(local, format="turtle")
+            module = Graph().parse(local, format="turtle")
+            headers = set(module.subjects(RDF.type, OWL.Ontology))
+            imports |= {str(o) for h in headers for o in module.objects(h, OWL.imports)}
+            for triple in module:
+                if triple[0] not in headers:
+                    graph.add(triple)
             done.add(iri)
+    graph.remove((None, OWL.imports, None))
     return stamp_version(graph)
 
 
