@@ -276,7 +276,9 @@ class _Builder:
             self.lang(iri, SKOS.prefLabel, country.label)
         if self.corpus.countries:
             self.add(EU_COUNTRY_SCHEME, RDF.type, SKOS.ConceptScheme)
-            self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, Literal("Countries (EU authority table)", lang="en"))
+            name = Literal("Countries (EU authority table)", lang="en")
+            self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, name)
+            self.add(EU_COUNTRY_SCHEME, RDFS.label, name)  # as pvkg's own schemes: SKOS's label and OWL's
         for city in self.corpus.cities:
             self.from_file(city.where.file)
             iri = city_iri(city.id)
