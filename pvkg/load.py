@@ -7,7 +7,6 @@ to the file and line it came from, which later stages use to word their messages
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,20 +157,6 @@ def short_citation(work: Work) -> str:
     return _join_names(families) + year
 
 
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-
-
-def citation_language(work: Work) -> str:
-    """The language tag of a work's author-year label: English ('et al.', and names in Latin script), but
-    for names in another script, whose language the label cannot know, 'und' with the script where it is
-    Arabic ('und-Arab'), so that the tag never claims Latin script for Persian names."""
-    names = " ".join(a.partition(",")[0] for a in work.named_authors)
-    if not names or _LATIN.search(names):
-        return "en"
-    return "und-Arab" if _ARABIC.search(names) else "und"
-
-
 def full_citation(work: Work) -> str:
     parts = []
     if work.named_authors:
@@ -291,7 +276,9 @@ class _Builder:
         self.sources.add(iri, work.where, subject)
         self.add(iri, RDF.type, BIBO.AcademicArticle)
         self.add(iri, DCTERMS.identifier, Literal(work.id))
-        self.add(iri, RDFS.label, Literal(short_citation(work), lang=citation_language(work)))
+        # English, pvkg's citation style ('et al.', '&'), whatever the script of the names it quotes: a name is
+        # not in a language ('und', 'undetermined', would say it is, and Jena rejects it in RDF/XML)
+        self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
         if not work.named_authors:  # labelled by its title: a label in each other language of the title
             for lang, title in sorted(work.title.items()):
                 if lang != "en":

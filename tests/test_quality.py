@@ -84,6 +84,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("id:work/g", 'pvkg:statement "A statement without a tag." has no language tag'),
         ("id:work/h", "rdfs:label has id:work/fine, not text"),
         ("id:work/k", 'skos:prefLabel "متن" is in Arabic script but tagged @fa-latn'),
+        ("id:work/n", 'rdfs:label "رحیمی" is in Arabic script but tagged @en'),
     ],
 }
 
