@@ -328,6 +328,9 @@ CONTEXT_IRI = BASE + "context.jsonld"
 LANGUAGE_TEXT = {RDFS.label, RDFS.comment, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition,
                  SKOS.scopeNote, SKOS.editorialNote, SKOS.note, SKOS.example, DCTERMS.title,
                  DCTERMS.description}
+# The range the ontology gives its own text properties (pvkg:statement...): OWL 2's datatype of text with or
+# without a language tag (rdf:langString is outside OWL 2's datatype map); SHACL requires the tag
+TEXT_RANGE = RDF.PlainLiteral
 # Annotation and built-in properties whose values are resources, not text
 RESOURCE_VALUED = {
     DCTERMS.creator, DCTERMS.source, DCTERMS.isPartOf, DCTERMS.license, DCTERMS.spatial, RDFS.isDefinedBy,
@@ -358,7 +361,7 @@ def jsonld_context(ontology: Graph) -> dict:
         key = local if local not in terms and local not in prefixes else name.replace(":", "_")
         definition: dict[str, str] = {"@id": name}
         ranges = set(ontology.objects(prop, RDFS.range))
-        if prop in LANGUAGE_TEXT or RDF.langString in ranges:
+        if prop in LANGUAGE_TEXT or TEXT_RANGE in ranges:
             definition["@container"] = "@language"
         elif prop in RESOURCE_VALUED or (prop, RDF.type, OWL.ObjectProperty) in ontology:
             definition["@type"] = "@id"

@@ -7,7 +7,6 @@ to the file and line it came from, which later stages use to word their messages
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,20 +73,32 @@ def _catalog(catalog: Path) -> dict[str, Path]:
 
 
 def load_ontology(path: Path | None = None, catalog: Path | None = None) -> Graph:
-    """The ontology and, transitively, every ontology it imports, each read from its local copy."""
+    """The ontology merged with its import closure, as ROBOT's `merge --collapse-import-closure` makes it:
+    every axiom of each imported module (read from its local copy through the catalog, never the network) is
+    folded in, while the modules' own headers and every owl:imports are left out. What pvkg builds and
+    releases is then one ontology, pvkg's, with nothing for an OWL tool to resolve: a file holding two
+    owl:Ontology headers and an import that no catalog beside it maps is one the OWL API cannot load."""
     path = path or resources.ontology_file()
-    mapping = _catalog(catalog or resources.ontology_catalog())
+    catalog = catalog or resources.ontology_catalog()
+    mapping = _catalog(catalog)
     graph = bind_prefixes(Graph())
     graph.parse(path, format="turtle")
+    imports = {str(o) for o in graph.objects(None, OWL.imports)}
     done: set[str] = set()
-    while pending := {str(o) for o in graph.objects(None, OWL.imports)} - done:
+    while pending := imports - done:
         for iri in sorted(pending):
             local = mapping.get(iri)
             if local is None or not local.is_file():
                 raise PvkgError(f"{path}: owl:imports <{iri}> has no local copy in {catalog}; add it to the "
                                 "catalog (pvkg never fetches imports from the network)")
-            graph.parse(local, format="turtle")
+            module = Graph().parse(local, format="turtle")
+            headers = set(module.subjects(RDF.type, OWL.Ontology))
+            imports |= {str(o) for h in headers for o in module.objects(h, OWL.imports)}
+            for triple in module:
+                if triple[0] not in headers:
+                    graph.add(triple)
             done.add(iri)
+    graph.remove((None, OWL.imports, None))
     return stamp_version(graph)
 
 
@@ -144,20 +155,6 @@ def short_citation(work: Work) -> str:
     if len(families) > 3 or work.has_unnamed_authors:
         return f"{families[0]} et al.{year}"
     return _join_names(families) + year
-
-
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-
-
-def citation_language(work: Work) -> str:
-    """The language tag of a work's author-year label: English ('et al.', and names in Latin script), but
-    for names in another script, whose language the label cannot know, 'und' with the script where it is
-    Arabic ('und-Arab'), so that the tag never claims Latin script for Persian names."""
-    names = " ".join(a.partition(",")[0] for a in work.named_authors)
-    if not names or _LATIN.search(names):
-        return "en"
-    return "und-Arab" if _ARABIC.search(names) else "und"
 
 
 def full_citation(work: Work) -> str:
@@ -264,7 +261,9 @@ class _Builder:
             self.lang(iri, SKOS.prefLabel, country.label)
         if self.corpus.countries:
             self.add(EU_COUNTRY_SCHEME, RDF.type, SKOS.ConceptScheme)
-            self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, Literal("Countries (EU authority table)", lang="en"))
+            name = Literal("Countries (EU authority table)", lang="en")
+            self.add(EU_COUNTRY_SCHEME, SKOS.prefLabel, name)
+            self.add(EU_COUNTRY_SCHEME, RDFS.label, name)  # as pvkg's own schemes: SKOS's label and OWL's
         for city in self.corpus.cities:
             self.from_file(city.where.file)
             iri = city_iri(city.id)
@@ -277,7 +276,9 @@ class _Builder:
         self.sources.add(iri, work.where, subject)
         self.add(iri, RDF.type, BIBO.AcademicArticle)
         self.add(iri, DCTERMS.identifier, Literal(work.id))
-        self.add(iri, RDFS.label, Literal(short_citation(work), lang=citation_language(work)))
+        # English, pvkg's citation style ('et al.', '&'), whatever the script of the names it quotes: a name is
+        # not in a language ('und', 'undetermined', would say it is, and Jena rejects it in RDF/XML)
+        self.add(iri, RDFS.label, Literal(short_citation(work), lang="en"))
         if not work.named_authors:  # labelled by its title: a label in each other language of the title
             for lang, title in sorted(work.title.items()):
                 if lang != "en":

@@ -2,8 +2,11 @@
 
 `export_bytes` writes the ontology, the data or both in one format; `write_release` writes a whole
 release into one folder: the graph in every format (all, ontology and data), the findings as
-nanopublications, the JSON-LD context, VoID/DCAT, the ontology documentation, the evidence report and the
-version's CHANGELOG entry.
+nanopublications, the JSON-LD context, VoID/DCAT, ROBOT's report profile for the ontology, the ontology
+documentation, the evidence report and the version's CHANGELOG entry.
+
+The ontology in every file is merged with its import module (pvkg.load.load_ontology): one owl:Ontology,
+pvkg's, and no owl:imports, so the OWL API, Protégé and owlready2 load any file offline with no catalog.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .export import (
     check_replaceable,
     replace_folder,
     trig_bytes,
+    write_all_atomic,
     write_atomic,
 )
 from .load import load_ontology
@@ -37,11 +41,12 @@ EXPORT_FORMATS = (*GRAPH_FORMATS, "trig", "nanopub")
 DATA_GRAPH = URIRef(BASE + "graph/data")  # the data's named graph in TriG; the ontology's is its own IRI
 NANOPUB_FILE = "pvkg.nanopub.trig"
 CHANGELOG_FILE = "CHANGELOG.md"
+ROBOT_FOLDER = "robot"  # ROBOT's report profile, whose rules name their queries as file:./robot/...
 
 
 @dataclass
 class GraphParts:
-    ontology: list[Triple]  # the ontology with its imports
+    ontology: list[Triple]  # the ontology merged with its import module
     data: list[Triple]  # what the study and vocabulary files say
 
     def of(self, what: str) -> list[Triple]:
@@ -139,6 +144,9 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     context = out_dir / resources.context_file().name
     write_atomic(context, resources.context_file().read_bytes())
     written.append(context)
+    robot = {out_dir / ROBOT_FOLDER / f.name: f.read_bytes() for f in resources.robot_report_files()}
+    write_all_atomic(robot)
+    written += list(robot)
     written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
     written += replace_folder(out_dir / PAGE_FOLDERS[1],
                                lambda folder: write_report(OxigraphStore.from_graph(build.graph), folder, lang))

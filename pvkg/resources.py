@@ -27,6 +27,11 @@ def ontology_catalog() -> Path:
     return data_dir("ontology") / "catalog-v001.xml"
 
 
+def robot_report_files() -> list[Path]:
+    """ROBOT's `report` profile for pvkg's ontology and the report queries it names (file:./robot/...)."""
+    return sorted((data_dir("ontology") / "robot").glob("*"))
+
+
 def dataset_file() -> Path:
     """What pvkg says about the dataset beyond what a build computes (VoID/DCAT, nanopublication info)."""
     return data_dir("ontology") / "dataset.ttl"

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 from conftest import REPO
-from rdflib import OWL, RDF, RDFS, SKOS, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from pvkg import resources
@@ -32,10 +32,14 @@ def test_header_metadata(ontology):
     assert ontology.value(o, VANN.preferredNamespaceUri) == Literal(str(PVKG._NS))
 
 
-def test_imports_resolve_from_local_copies(ontology):
-    imports = set(ontology.objects(None, OWL.imports))
-    assert imports == {URIRef("https://w3id.org/pvkg/ontology/imports/external")}
-    assert (URIRef("https://w3id.org/pvkg/ontology/imports/external"), RDF.type, OWL.Ontology) in ontology
+def test_imports_resolve_from_local_copies_and_are_merged(ontology):
+    """The import module is read from its local copy and merged in: its terms are there, its header and the
+    owl:imports of it are not (tests/test_owl_tools.py loads the result with the OWL API)."""
+    source = Graph().parse(resources.ontology_file())
+    assert set(source.objects(None, OWL.imports)) == {URIRef("https://w3id.org/pvkg/ontology/imports/external")}
+    assert list(ontology.objects(None, OWL.imports)) == []
+    assert set(ontology.subjects(RDF.type, OWL.Ontology)) == {ONTOLOGY_IRI}
+    assert (DCTERMS.title, RDF.type, OWL.AnnotationProperty) in ontology  # declared in the import module
 
 
 def test_every_class_and_property_has_an_english_label_and_definition(ontology):

@@ -31,6 +31,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("country:XXX", "concept has no English skos:prefLabel"),
         ("id:scheme/undefined", "concept scheme has no English skos:definition"),
         ("http://example.org/untitled-scheme", "concept scheme has no English skos:prefLabel (or dcterms:title)"),
+        ("id:scheme/unlabelled", "concept scheme has no English rdfs:label"),
     ],
     "ontology-header": [
         ("http://example.org/other", "no dcterms:license"),
@@ -65,6 +66,13 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("id:value/a3", 'skos:altLabel "Transparency"@en, which is the skos:prefLabel of id:value/a4'),
         ("id:value/a5", 'skos:altLabel "equity"@en, the same as its own skos:prefLabel'),
         ("id:value/a7", 'same skos:prefLabel "public   value"@en as id:value/a8'),
+        ("pvkg:Support", 'same rdfs:label "support"@en as pvkg:support; give one of them a distinct label'),
+    ],
+    "multiple-labels": [
+        ("pvkg:TwoEnglish", 'has 2 different rdfs:label values in @en ("finding" ... "result")'),
+        ("pvkg:TagCase", "has 2 different rdfs:label values in @en"),
+        ("pvkg:Untagged", "has 2 different rdfs:label values without a language tag"),
+        ("id:value/two-pref", "has 2 different skos:prefLabel values in @fa"),
     ],
     "language-tag": [
         ("id:work/a", 'rdfs:label "untagged" has no language tag'),
@@ -76,6 +84,7 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
         ("id:work/g", 'pvkg:statement "A statement without a tag." has no language tag'),
         ("id:work/h", "rdfs:label has id:work/fine, not text"),
         ("id:work/k", 'skos:prefLabel "متن" is in Arabic script but tagged @fa-latn'),
+        ("id:work/n", 'rdfs:label "رحیمی" is in Arabic script but tagged @en'),
     ],
 }
 
@@ -89,7 +98,7 @@ def on_both_engines(graph: Graph, name: str) -> list[QualityProblem]:
     return on_oxigraph
 
 
-def test_the_checks_are_the_eight_of_the_gate():
+def test_the_checks_are_the_nine_of_the_gate():
     assert set(CHECKS) == set(EXPECTED)
     assert {p.name for p in DATA.glob("*.ttl")} == {f"{name}.ttl" for name in EXPECTED}
 
