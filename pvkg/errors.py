@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,14 @@ class UsageError(PvkgError):
 
     exit_code = 2
 
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15): characters that show
+# nothing by themselves (zero-width spaces and joiners, bidi controls, variation selectors, Hangul fillers,
+# tag characters...). Python's unicodedata does not expose the property.
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]")
 
 def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the working directory when it lies below it."""
