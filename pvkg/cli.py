@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, pipeline, resources
-from .errors import InputError, PvkgError, UsageError
+from .errors import InputError, PvkgError, UsageError, printable
 from .export import check_replaceable, replace_folder, write_atomic
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
@@ -35,13 +35,19 @@ StudiesOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print one line of a message: file names and the user's text in it are escaped (see printable), so
+    that a name holding a line break or a bidi control can neither split the line nor forge another."""
+    typer.echo(printable(text), err=err)
+
+
 def _fail(command: str, error: PvkgError) -> None:
     for line in error.lines():
-        typer.echo(line, err=True)
+        _say(line, err=True)
     if isinstance(error, InputError):
         for fine in error.fine_files:
-            typer.echo(f"{fine}: fine", err=True)
-        typer.echo(f"pvkg {command}: {len(error.problems)} problem(s); nothing was written", err=True)
+            _say(f"{fine}: fine", err=True)
+        _say(f"pvkg {command}: {len(error.problems)} problem(s); nothing was written", err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -61,7 +67,7 @@ def reports_errors(command):
 def _print_table(rows: dict[str, object]) -> None:
     width = max(len(k) for k in rows)
     for key, value in rows.items():
-        typer.echo(f"  {key:<{width}}  {value}")
+        _say(f"  {key:<{width}}  {value}")
 
 
 @app.command()
@@ -75,7 +81,7 @@ def build(
     result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
                                   cache_dir=out / pipeline.CACHE_DIR)
     target = pipeline.write_build(result, out)
-    typer.echo(f"Built {target}")
+    _say(f"Built {target}")
     rows: dict[str, object] = dict(result.summary)
     if result.cache is not None:
         rows["files validated"] = f"{result.cache.misses} (unchanged since the last build: {result.cache.hits})"
@@ -99,7 +105,7 @@ def validate(
     paths = paths or [resources.default_studies_dir()]
     result = pipeline.build_graph(paths, reason=False)
     for file in result.corpus.files:
-        typer.echo(f"{file}: fine")
+        _say(f"{file}: fine")
     summary = result.summary
     typer.echo(f"valid: {summary['studies']} studies, {summary['findings']} findings, "
                f"{summary['concepts']} concepts, 0 violations")
@@ -163,7 +169,7 @@ def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None
     """The built graph file, built first (and said so) when it is missing or stale."""
     path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
     if result is not None:
-        typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
+        _say(f"(built {path} first: it was missing or older than its inputs)", err=True)
     return path, result
 
 
@@ -266,7 +272,7 @@ def publish(
     path, _ = _built(studies, out)
     report = publish_graph(path, remote(endpoint), graph, query=remote(query_endpoint) if query_endpoint else None,
                            gsp=remote(gsp) if gsp else None)
-    typer.echo(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
+    _say(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
     _print_table({"triples here": report.local_triples, "triples there": report.remote_triples,
                   "seconds": f"{report.seconds:.1f}"})
 
@@ -308,8 +314,8 @@ def serve(
         cache_dir = out / pipeline.CACHE_DIR
         source = store_source(store, built, cache_dir)
     app = create_app(source, settings, built, cache_dir)
-    typer.echo(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
-               f"Ctrl-C stops)", err=True)
+    _say(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
+         f"Ctrl-C stops)", err=True)
     run(app, host, port)
 
 
@@ -345,7 +351,7 @@ def export(
         sys.stdout.flush()
     else:
         write_atomic(out, data)
-        typer.echo(f"Wrote {out} ({len(data):,} bytes)", err=True)
+        _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
 
 
 @app.command()
@@ -364,7 +370,7 @@ def docs(
     path, result = _built(studies, dist)
     graph = result.graph if result is not None else pipeline.load_built(path)
     files = replace_folder(out, lambda folder: write_docs(graph, folder))
-    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+    _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
 @app.command()
@@ -383,7 +389,7 @@ def report(
     path, result = _built(studies, dist)
     store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
     files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
-    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+    _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
 @app.command()
@@ -402,7 +408,7 @@ def release(
     check_release(out, changelog)  # a missing entry is reported before the build, not after
     result = pipeline.build_graph([studies or resources.default_studies_dir()], cache_dir=out / pipeline.CACHE_DIR)
     files = write_release(result, out, changelog)
-    typer.echo(f"Released pvkg {__version__} into {out}: {len(files)} files")
+    _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
                   if f.parent == out})
 
@@ -443,6 +449,6 @@ def main(argv: list[str] | None = None) -> int:
         line = _usage_line(error)
         if line is None:
             raise
-        typer.echo(line, err=True)
+        _say(line, err=True)
         return error.exit_code  # type: ignore[attr-defined]
     return code if isinstance(code, int) else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,7 @@ class UsageError(PvkgError):
     exit_code = 2
 
 
+_ESCAPED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15): characters that show
 # nothing by themselves (zero-width spaces and joiners, bidi controls, variation selectors, Hangul fillers,
 # tag characters...). Python's unicodedata does not expose the property.
@@ -87,6 +89,32 @@ INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e0fff]")
+# What must not reach a terminal raw: controls (a line break forges a line of its own), surrogates (an
+# undecodable byte of a file name), line and paragraph separators, format characters (bidi controls: U+202E
+# turns the rest of a line around) and the other invisible ones (two names that differ only by one look the
+# same). U+200C and U+200D (ZWNJ, ZWJ) stay: Persian words and emoji need them, and they move nothing.
+_UNPRINTABLE_CATEGORIES = {"Cc", "Cs", "Zl", "Zp", "Cf"}
+_KEPT = {"\u200c", "\u200d"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _ESCAPED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                                  else f"\\U{code:08x}")
+
+
+def _shows_raw(char: str) -> bool:
+    return char in _KEPT or not (unicodedata.category(char) in _UNPRINTABLE_CATEGORIES or INVISIBLE.match(char))
+
+
+def printable(text: str) -> str:
+    """Text as one line a terminal shows as it is: every control, separator, format or other invisible
+    character (bidi controls included) written as an escape (\\n, \\u202e, \\ufe0f...). Every line pvkg prints
+    about a file or a user's text goes through here, so one problem is always one printed line."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if _shows_raw(c) else _escape(c) for c in text)
+
 
 def display_path(path: Path) -> str:
     """A path as the user should see it: relative to the working directory when it lies below it."""

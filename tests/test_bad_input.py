@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import tracemalloc
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -285,8 +286,8 @@ def test_accents_encoded_two_ways_are_one_name(tmp_path):
 @pytest.mark.parametrize("label", ["transpa\u200brency", "TRANSPARENCY\ufe0f", "\u2066transparency\u2069"])
 def test_a_label_that_differs_only_by_invisible_characters_is_a_duplicate(tmp_path, label):
     """A concept whose label is the vocabulary's "transparency" with a zero-width space, a variation selector
-    or bidi isolates in it is a duplicate label in the values scheme, reported at the study file's line, exit
-    1. Those characters used to slip past the check."""
+    or bidi isolates in it is a duplicate label in the values scheme, reported at the study file's line (the
+    label escaped), exit 1. Those characters used to slip past the check."""
     studies = seed_corpus(tmp_path)
     _study(studies, "hidden", f'concepts:\n  - id: value:hidden\n    label: "{label}"\n'
                               "    definition: Transparency again.\n")
@@ -295,7 +296,7 @@ def test_a_label_that_differs_only_by_invisible_characters_is_a_duplicate(tmp_pa
     [line] = [text for text in stderr.splitlines() if "duplicate-label" in text]
     assert line.startswith(f"{studies}/hidden.yaml:7: concept value:hidden: has the same skos:prefLabel")
     assert "as id:value/transparency in scheme id:scheme/values" in line
-
+    assert label not in line and _shows_as_is(line)
 
 
 def test_labels_composed_and_decomposed_are_duplicates(tmp_path):
@@ -305,3 +306,49 @@ def test_labels_composed_and_decomposed_are_duplicates(tmp_path):
                             '  - id: value:cafe-two\n    label: "Cafe\\u0301"\n    definition: Two.\n')
     code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
     assert code == 1 and 'has the same skos:prefLabel "Café"@en as id:value/cafe-two' in stderr, stderr
+
+
+# ------------------------------------------------------------------------------------------------------
+# What is printed about a file is one line, whatever its name holds
+# ------------------------------------------------------------------------------------------------------
+
+
+def _shows_as_is(line: str) -> bool:
+    """No control, separator, format character (bidi controls...) or variation selector; ZWNJ and ZWJ may
+    stay."""
+    return not any((unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") or "\ufe00" <= c <= "\ufe0f")
+                   and c not in "\u200c\u200d" for c in line)
+
+
+def test_file_names_with_line_breaks_and_bidi_controls_are_printed_escaped(tmp_path):
+    """A name holding a line break, a carriage return or U+202E (which turns the rest of a line around) is
+    printed with escapes (\\n, \\r, \\u202e), so each problem is one line and no name forges a line of its
+    own; the same for the subject of a problem (a concept id) and for the `fine` lines of `pvkg validate`."""
+    studies = seed_corpus(tmp_path)
+    forged = "x\nforged-study.yaml: fine\n.yaml"
+    (studies / forged).write_text("id: [\n", encoding="utf-8")
+    (studies / "cr\rreturn.yaml").write_text("id: [\n", encoding="utf-8")
+    (studies / "evil\u202elmy.yaml").write_text("id: [\n", encoding="utf-8")
+    _study(studies, "concept-id", 'concepts:\n  - id: "value:x\\u202e\\ny"\n    label: x\n    definition: y.\n')
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 1
+    lines = stderr.splitlines()
+    assert all(_shows_as_is(line) for line in lines), stderr
+    *problems, count = [line for line in lines if not line.endswith(": fine")]
+    assert count == f"pvkg build: {len(problems)} problem(s); nothing was written", stderr
+    assert any(line.startswith(f"{studies}/x\\nforged-study.yaml: fine\\n.yaml:2: malformed YAML")
+               for line in problems), stderr
+    assert not any(line.startswith("forged-study.yaml") for line in lines)
+    assert any("/cr\\rreturn.yaml:" in line for line in problems) and any("/evil\\u202elmy.yaml:" in line
+                                                                         for line in problems)
+    assert any("concept value:x\\u202e\\ny: concept id 'value:x\\u202e\\ny' must be" in line for line in problems)
+
+    folder = tmp_path / "line\nbreak\u2067"
+    folder.mkdir()
+    (folder / "minimal-study.yaml").write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
+    from typer.testing import CliRunner
+
+    from pvkg.cli import app
+    result = CliRunner().invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.stderr
+    assert f"{tmp_path}/line\\nbreak\\u2067/minimal-study.yaml: fine\n" in result.stdout
