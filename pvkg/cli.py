@@ -7,6 +7,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,15 @@ import typer
 
 from . import __version__, pipeline, resources
 from .errors import InputError, PvkgError, UsageError, printable
-from .export import check_replaceable, replace_folder, write_atomic
+from .export import (
+    check_folder,
+    check_replaceable,
+    keeping_inputs,
+    refuse_inputs,
+    replace_folder,
+    write_atomic,
+    write_stream,
+)
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
 from .query import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
@@ -70,6 +80,20 @@ def _print_table(rows: dict[str, object]) -> None:
         _say(f"  {key:<{width}}  {value}")
 
 
+@contextmanager
+def _inputs_kept(studies: Path | None, *more: Path) -> Iterator[None]:
+    """Run a command that reads the study files (and `more`): no file it writes may replace one of them."""
+    with keeping_inputs([*pipeline.input_files(studies or resources.default_studies_dir()), *more]):
+        yield
+
+
+def _check_build_folder(out: Path) -> None:
+    """Before building: the build's folder can be one, and the build would replace none of its inputs."""
+    check_folder(out)
+    for output in pipeline.build_outputs(out):
+        refuse_inputs(output)
+
+
 @app.command()
 @reports_errors
 def build(
@@ -78,9 +102,11 @@ def build(
     reason: Annotated[bool, typer.Option(help="Check consistency with HermiT before writing.")] = True,
 ) -> None:
     """Build the graph from the study files, validate it, check it, and write OUT/pvkg.ttl."""
-    result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
-                                  cache_dir=out / pipeline.CACHE_DIR)
-    target = pipeline.write_build(result, out)
+    with _inputs_kept(studies):
+        _check_build_folder(out)  # before building, not after
+        result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
+                                      cache_dir=out / pipeline.CACHE_DIR)
+        target = pipeline.write_build(result, out)
     _say(f"Built {target}")
     rows: dict[str, object] = dict(result.summary)
     if result.cache is not None:
@@ -166,8 +192,12 @@ def _store(studies: Path | None, out: Path, engine: str, endpoint: str | None, g
 
 
 def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None]:
-    """The built graph file, built first (and said so) when it is missing or stale."""
-    path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
+    """The built graph file, built first (and said so) when it is missing or stale. The build may not
+    replace a file it reads (`--out ontology` would replace ontology/pvkg.ttl); the graph it replaces is no
+    input of the build, though a command that goes on to read it keeps it as one of its own."""
+    with _inputs_kept(studies):
+        _check_build_folder(out)
+        path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
     if result is not None:
         _say(f"(built {path} first: it was missing or older than its inputs)", err=True)
     return path, result
@@ -343,15 +373,17 @@ def export(
     from .release import GraphParts, check_export, export_bytes
 
     check_export(what, fmt)
-    path, result = _built(studies, dist)
-    parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
-    data = export_bytes(parts, what, fmt, created)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        if out is not None:
+            refuse_inputs(out)  # before building, not after
+        path, result = _built(studies, dist)
+        parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
+        data = export_bytes(parts, what, fmt, created)
+        if out is None:
+            write_stream(sys.stdout.buffer, data)
+            return
         write_atomic(out, data)
-        _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
+    _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
 
 
 @app.command()
@@ -366,10 +398,12 @@ def docs(
     labels in every language, domains and ranges, concept hierarchies). OUT is replaced whole."""
     from .docs import write_docs
 
-    check_replaceable(out)  # before building
-    path, result = _built(studies, dist)
-    graph = result.graph if result is not None else pipeline.load_built(path)
-    files = replace_folder(out, lambda folder: write_docs(graph, folder))
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        check_replaceable(out)  # before building
+        refuse_inputs(out, whole_folder=True)
+        path, result = _built(studies, dist)
+        graph = result.graph if result is not None else pipeline.load_built(path)
+        files = replace_folder(out, lambda folder: write_docs(graph, folder))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
@@ -385,10 +419,12 @@ def report(
     characteristics behind them, drivers and barriers, studies by country and method). OUT is replaced whole."""
     from .report import write_report
 
-    check_replaceable(out)  # before building
-    path, result = _built(studies, dist)
-    store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
-    files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        check_replaceable(out)  # before building
+        refuse_inputs(out, whole_folder=True)
+        path, result = _built(studies, dist)
+        store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
+        files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
@@ -405,9 +441,15 @@ def release(
     documentation, the evidence report and this version's CHANGELOG entry."""
     from .release import check_release, write_release
 
-    check_release(out, changelog)  # a missing entry is reported before the build, not after
-    result = pipeline.build_graph([studies or resources.default_studies_dir()], cache_dir=out / pipeline.CACHE_DIR)
-    files = write_release(result, out, changelog)
+    # A release folder is a deliverable: it may hold none of the files the release is made from (a release
+    # into a checkout's root would replace its CHANGELOG.md)
+    with _inputs_kept(studies, changelog):
+        check_folder(out)
+        refuse_inputs(out, whole_folder=True)
+        check_release(out, changelog)  # a missing entry is reported before the build, not after
+        result = pipeline.build_graph([studies or resources.default_studies_dir()],
+                                      cache_dir=out / pipeline.CACHE_DIR)
+        files = write_release(result, out, changelog)
     _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
                   if f.parent == out})

@@ -29,6 +29,7 @@ GRAPH_FILE = "pvkg.ttl"
 
 CACHE_DIR = ".cache"  # inside the output folder: results reused by the next build
 BUILT_BY_FILE = "built-by.json"  # in CACHE_DIR: which pvkg code made the graph beside it
+VALIDATION_CACHE_FILE = "validation.json"  # in CACHE_DIR: validation results by content hash
 
 
 @dataclass
@@ -95,7 +96,7 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     corpus = read_corpus(studies, resources.vocabulary_files())
     parts = corpus_to_parts(corpus)
     ontology = load_ontology()
-    cache = ValidationCache.open(cache_dir / "validation.json" if cache_dir else None, validation_inputs())
+    cache = ValidationCache.open(cache_dir / VALIDATION_CACHE_FILE if cache_dir else None, validation_inputs())
     validation = validate_parts(ontology, parts, cache=cache)
     if not validation.conforms:
         raise ValidationError(validation.problems, files=corpus.files)
@@ -120,12 +121,18 @@ def require_consistent(graph: Graph) -> ConsistencyReport:
     return report
 
 
+def build_outputs(out_dir: Path) -> list[Path]:
+    """Every file a build writes into `out_dir`."""
+    cache = out_dir / CACHE_DIR
+    return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE]
+
+
 def write_build(result: Build, out_dir: Path) -> Path:
     """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
     from."""
     target = out_dir / GRAPH_FILE
-    remove_leftovers(out_dir, [GRAPH_FILE, DESCRIPTION_FILE])
-    remove_leftovers(out_dir / CACHE_DIR, [BUILT_BY_FILE])
+    for output in build_outputs(out_dir):
+        remove_leftovers(output.parent, [output.name])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
     built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
                            "graph-sha256": hashlib.sha256(result.turtle).hexdigest()}).encode("utf-8")
