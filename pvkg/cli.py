@@ -80,6 +80,64 @@ def _print_table(rows: dict[str, object]) -> None:
         _say(f"  {key:<{width}}  {value}")
 
 
+class _StageLines(pipeline.Stages):
+    """Shows a long command's stages on a terminal (stderr): one line per stage with its counts and elapsed
+    time, the running one with a spinner and a clock, drawn by rich (which typer brings). Nothing is drawn
+    until a stage starts."""
+
+    def __init__(self) -> None:
+        self.progress = None
+        self.task = None
+
+    def start(self, description: str) -> None:
+        if self.progress is None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(finished_text="[green]done"),
+                                     TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
+                                     console=Console(stderr=True, highlight=False), refresh_per_second=4)
+            self.progress.start()
+        self._finish_task()
+        self.task = self.progress.add_task(printable(description), total=None)
+
+    def note(self, text: str) -> None:
+        if self.progress is None:
+            _say(text, err=True)
+        else:
+            self.progress.console.print(printable(text), markup=False)
+
+    def _finish_task(self) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, total=1, completed=1)
+            self.task = None
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self._finish_task()
+            self.progress.stop()
+
+
+class _Notes(pipeline.Stages):
+    """Where stderr is not a terminal (a pipe, a log, CI): no progress, only the notes, one line each."""
+
+    def note(self, text: str) -> None:
+        _say(text, err=True)
+
+
+@contextmanager
+def _stages() -> Iterator[pipeline.Stages]:
+    """What receives a command's stages: a display on a terminal, only the notes elsewhere."""
+    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield _Notes()
+        return
+    shown = _StageLines()
+    try:
+        yield shown
+    finally:
+        shown.close()
+
+
 @contextmanager
 def _inputs_kept(studies: Path | None, *more: Path) -> Iterator[None]:
     """Run a command that reads the study files (and `more`): no file it writes may replace one of them."""
@@ -102,10 +160,12 @@ def build(
     reason: Annotated[bool, typer.Option(help="Check consistency with HermiT before writing.")] = True,
 ) -> None:
     """Build the graph from the study files, validate it, check it, and write OUT/pvkg.ttl."""
-    with _inputs_kept(studies):
+    with _inputs_kept(studies), _stages() as stages:
         _check_build_folder(out)  # before building, not after
         result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
-                                      cache_dir=out / pipeline.CACHE_DIR)
+                                      cache_dir=out / pipeline.CACHE_DIR, stages=stages,
+                                      skip_hint="--no-reason skips the consistency check")
+        stages.start(f"writing {out / pipeline.GRAPH_FILE}")
         target = pipeline.write_build(result, out)
     _say(f"Built {target}")
     rows: dict[str, object] = dict(result.summary)
@@ -129,7 +189,8 @@ def validate(
 ) -> None:
     """Validate study files (YAML checks and SHACL shapes) without writing anything."""
     paths = paths or [resources.default_studies_dir()]
-    result = pipeline.build_graph(paths, reason=False)
+    with _stages() as stages:
+        result = pipeline.build_graph(paths, reason=False, stages=stages)
     for file in result.corpus.files:
         _say(f"{file}: fine")
     summary = result.summary
@@ -146,11 +207,14 @@ def check(
         show_default=False)] = None,
 ) -> None:
     """Check with HermiT that the ontology and data are consistent, naming unsatisfiable classes."""
-    if graph:
-        rdf = pipeline.graph_with_ontology(graph)
-    else:
-        rdf = pipeline.build_graph([studies or resources.default_studies_dir()], reason=False).graph
-    pipeline.require_consistent(rdf)
+    with _stages() as stages:
+        if graph:
+            stages.start(f"reading {len(graph)} RDF file(s)")
+            rdf = pipeline.graph_with_ontology(graph)
+        else:
+            rdf = pipeline.build_graph([studies or resources.default_studies_dir()], reason=False,
+                                       stages=stages).graph
+        pipeline.reason_over(rdf, stages)
     typer.echo(f"consistent: {len(rdf)} triples, no unsatisfiable classes (HermiT, OWL 2 DL)")
 
 
@@ -195,9 +259,11 @@ def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None
     """The built graph file, built first (and said so) when it is missing or stale. The build may not
     replace a file it reads (`--out ontology` would replace ontology/pvkg.ttl); the graph it replaces is no
     input of the build, though a command that goes on to read it keeps it as one of its own."""
-    with _inputs_kept(studies):
+    with _inputs_kept(studies), _stages() as stages:
         _check_build_folder(out)
-        path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
+        options = f"{f' --studies {studies}' if studies else ''} --out {out}"
+        path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out, stages,
+                                             skip_hint=f"`pvkg build --no-reason{options}` first skips it")
     if result is not None:
         _say(f"(built {path} first: it was missing or older than its inputs)", err=True)
     return path, result
@@ -377,8 +443,10 @@ def export(
         if out is not None:
             refuse_inputs(out)  # before building, not after
         path, result = _built(studies, dist)
-        parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
-        data = export_bytes(parts, what, fmt, created)
+        with _stages() as stages:
+            stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}")
+            parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
+            data = export_bytes(parts, what, fmt, created)
         if out is None:
             write_stream(sys.stdout.buffer, data)
             return
@@ -402,8 +470,10 @@ def docs(
         check_replaceable(out)  # before building
         refuse_inputs(out, whole_folder=True)
         path, result = _built(studies, dist)
-        graph = result.graph if result is not None else pipeline.load_built(path)
-        files = replace_folder(out, lambda folder: write_docs(graph, folder))
+        with _stages() as stages:
+            stages.start(f"writing the documentation into {out}")
+            graph = result.graph if result is not None else pipeline.load_built(path)
+            files = replace_folder(out, lambda folder: write_docs(graph, folder))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
@@ -423,8 +493,10 @@ def report(
         check_replaceable(out)  # before building
         refuse_inputs(out, whole_folder=True)
         path, result = _built(studies, dist)
-        store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
-        files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
+        with _stages() as stages:
+            stages.start(f"writing the evidence report into {out}")
+            store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
+            files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
@@ -443,12 +515,13 @@ def release(
 
     # A release folder is a deliverable: it may hold none of the files the release is made from (a release
     # into a checkout's root would replace its CHANGELOG.md)
-    with _inputs_kept(studies, changelog):
+    with _inputs_kept(studies, changelog), _stages() as stages:
         check_folder(out)
         refuse_inputs(out, whole_folder=True)
         check_release(out, changelog)  # a missing entry is reported before the build, not after
         result = pipeline.build_graph([studies or resources.default_studies_dir()],
-                                      cache_dir=out / pipeline.CACHE_DIR)
+                                      cache_dir=out / pipeline.CACHE_DIR, stages=stages)
+        stages.start(f"writing the release into {out} (every format, nanopublications, docs, report)")
         files = write_release(result, out, changelog)
     _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
