@@ -7,14 +7,24 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from . import __version__, pipeline, resources
-from .errors import InputError, PvkgError, UsageError
-from .export import check_replaceable, replace_folder, write_atomic
+from .errors import InputError, PvkgError, UsageError, printable
+from .export import (
+    check_folder,
+    check_replaceable,
+    keeping_inputs,
+    refuse_inputs,
+    replace_folder,
+    write_atomic,
+    write_stream,
+)
 from .namespaces import DEFAULT_GRAPH
 from .publish import publish as publish_graph
 from .query import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
@@ -35,13 +45,19 @@ StudiesOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print one line of a message: file names and the user's text in it are escaped (see printable), so
+    that a name holding a line break or a bidi control can neither split the line nor forge another."""
+    typer.echo(printable(text), err=err)
+
+
 def _fail(command: str, error: PvkgError) -> None:
     for line in error.lines():
-        typer.echo(line, err=True)
+        _say(line, err=True)
     if isinstance(error, InputError):
         for fine in error.fine_files:
-            typer.echo(f"{fine}: fine", err=True)
-        typer.echo(f"pvkg {command}: {len(error.problems)} problem(s); nothing was written", err=True)
+            _say(f"{fine}: fine", err=True)
+        _say(f"pvkg {command}: {len(error.problems)} problem(s); nothing was written", err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -61,7 +77,79 @@ def reports_errors(command):
 def _print_table(rows: dict[str, object]) -> None:
     width = max(len(k) for k in rows)
     for key, value in rows.items():
-        typer.echo(f"  {key:<{width}}  {value}")
+        _say(f"  {key:<{width}}  {value}")
+
+
+class _StageLines(pipeline.Stages):
+    """Shows a long command's stages on a terminal (stderr): one line per stage with its counts and elapsed
+    time, the running one with a spinner and a clock, drawn by rich (which typer brings). Nothing is drawn
+    until a stage starts."""
+
+    def __init__(self) -> None:
+        self.progress = None
+        self.task = None
+
+    def start(self, description: str) -> None:
+        if self.progress is None:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(finished_text="[green]done"),
+                                     TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
+                                     console=Console(stderr=True, highlight=False), refresh_per_second=4)
+            self.progress.start()
+        self._finish_task()
+        self.task = self.progress.add_task(printable(description), total=None)
+
+    def note(self, text: str) -> None:
+        if self.progress is None:
+            _say(text, err=True)
+        else:
+            self.progress.console.print(printable(text), markup=False)
+
+    def _finish_task(self) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, total=1, completed=1)
+            self.task = None
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self._finish_task()
+            self.progress.stop()
+
+
+class _Notes(pipeline.Stages):
+    """Where stderr is not a terminal (a pipe, a log, CI): no progress, only the notes, one line each."""
+
+    def note(self, text: str) -> None:
+        _say(text, err=True)
+
+
+@contextmanager
+def _stages() -> Iterator[pipeline.Stages]:
+    """What receives a command's stages: a display on a terminal, only the notes elsewhere."""
+    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield _Notes()
+        return
+    shown = _StageLines()
+    try:
+        yield shown
+    finally:
+        shown.close()
+
+
+@contextmanager
+def _inputs_kept(studies: Path | None, *more: Path) -> Iterator[None]:
+    """Run a command that reads the study files (and `more`): no file it writes may replace one of them."""
+    with keeping_inputs([*pipeline.input_files(studies or resources.default_studies_dir()), *more]):
+        yield
+
+
+def _check_build_folder(out: Path) -> None:
+    """Before building: the build's folder can be one, and the build would replace none of its inputs."""
+    check_folder(out)
+    for output in pipeline.build_outputs(out):
+        refuse_inputs(output)
 
 
 @app.command()
@@ -72,10 +160,14 @@ def build(
     reason: Annotated[bool, typer.Option(help="Check consistency with HermiT before writing.")] = True,
 ) -> None:
     """Build the graph from the study files, validate it, check it, and write OUT/pvkg.ttl."""
-    result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
-                                  cache_dir=out / pipeline.CACHE_DIR)
-    target = pipeline.write_build(result, out)
-    typer.echo(f"Built {target}")
+    with _inputs_kept(studies), _stages() as stages:
+        _check_build_folder(out)  # before building, not after
+        result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
+                                      cache_dir=out / pipeline.CACHE_DIR, stages=stages,
+                                      skip_hint="--no-reason skips the consistency check")
+        stages.start(f"writing {out / pipeline.GRAPH_FILE}")
+        target = pipeline.write_build(result, out)
+    _say(f"Built {target}")
     rows: dict[str, object] = dict(result.summary)
     if result.cache is not None:
         rows["files validated"] = f"{result.cache.misses} (unchanged since the last build: {result.cache.hits})"
@@ -97,9 +189,10 @@ def validate(
 ) -> None:
     """Validate study files (YAML checks and SHACL shapes) without writing anything."""
     paths = paths or [resources.default_studies_dir()]
-    result = pipeline.build_graph(paths, reason=False)
+    with _stages() as stages:
+        result = pipeline.build_graph(paths, reason=False, stages=stages)
     for file in result.corpus.files:
-        typer.echo(f"{file}: fine")
+        _say(f"{file}: fine")
     summary = result.summary
     typer.echo(f"valid: {summary['studies']} studies, {summary['findings']} findings, "
                f"{summary['concepts']} concepts, 0 violations")
@@ -114,11 +207,14 @@ def check(
         show_default=False)] = None,
 ) -> None:
     """Check with HermiT that the ontology and data are consistent, naming unsatisfiable classes."""
-    if graph:
-        rdf = pipeline.graph_with_ontology(graph)
-    else:
-        rdf = pipeline.build_graph([studies or resources.default_studies_dir()], reason=False).graph
-    pipeline.require_consistent(rdf)
+    with _stages() as stages:
+        if graph:
+            stages.start(f"reading {len(graph)} RDF file(s)")
+            rdf = pipeline.graph_with_ontology(graph)
+        else:
+            rdf = pipeline.build_graph([studies or resources.default_studies_dir()], reason=False,
+                                       stages=stages).graph
+        pipeline.reason_over(rdf, stages)
     typer.echo(f"consistent: {len(rdf)} triples, no unsatisfiable classes (HermiT, OWL 2 DL)")
 
 
@@ -160,10 +256,16 @@ def _store(studies: Path | None, out: Path, engine: str, endpoint: str | None, g
 
 
 def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None]:
-    """The built graph file, built first (and said so) when it is missing or stale."""
-    path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out)
+    """The built graph file, built first (and said so) when it is missing or stale. The build may not
+    replace a file it reads (`--out ontology` would replace ontology/pvkg.ttl); the graph it replaces is no
+    input of the build, though a command that goes on to read it keeps it as one of its own."""
+    with _inputs_kept(studies), _stages() as stages:
+        _check_build_folder(out)
+        options = f"{f' --studies {studies}' if studies else ''} --out {out}"
+        path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out, stages,
+                                             skip_hint=f"`pvkg build --no-reason{options}` first skips it")
     if result is not None:
-        typer.echo(f"(built {path} first: it was missing or older than its inputs)", err=True)
+        _say(f"(built {path} first: it was missing or older than its inputs)", err=True)
     return path, result
 
 
@@ -266,7 +368,7 @@ def publish(
     path, _ = _built(studies, out)
     report = publish_graph(path, remote(endpoint), graph, query=remote(query_endpoint) if query_endpoint else None,
                            gsp=remote(gsp) if gsp else None)
-    typer.echo(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
+    _say(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
     _print_table({"triples here": report.local_triples, "triples there": report.remote_triples,
                   "seconds": f"{report.seconds:.1f}"})
 
@@ -326,8 +428,8 @@ def serve(
         cache_dir = out / pipeline.CACHE_DIR
         source = store_source(store, built, cache_dir)
     app = create_app(source, settings, built, cache_dir)
-    typer.echo(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
-               f"Ctrl-C stops)", err=True)
+    _say(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
+         f"Ctrl-C stops)", err=True)
     run(app, host, port, settings)
 
 
@@ -355,15 +457,19 @@ def export(
     from .release import GraphParts, check_export, export_bytes
 
     check_export(what, fmt)
-    path, result = _built(studies, dist)
-    parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
-    data = export_bytes(parts, what, fmt, created)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        if out is not None:
+            refuse_inputs(out)  # before building, not after
+        path, result = _built(studies, dist)
+        with _stages() as stages:
+            stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}")
+            parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
+            data = export_bytes(parts, what, fmt, created)
+        if out is None:
+            write_stream(sys.stdout.buffer, data)
+            return
         write_atomic(out, data)
-        typer.echo(f"Wrote {out} ({len(data):,} bytes)", err=True)
+    _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
 
 
 @app.command()
@@ -378,11 +484,15 @@ def docs(
     labels in every language, domains and ranges, concept hierarchies). OUT is replaced whole."""
     from .docs import write_docs
 
-    check_replaceable(out)  # before building
-    path, result = _built(studies, dist)
-    graph = result.graph if result is not None else pipeline.load_built(path)
-    files = replace_folder(out, lambda folder: write_docs(graph, folder))
-    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        check_replaceable(out)  # before building
+        refuse_inputs(out, whole_folder=True)
+        path, result = _built(studies, dist)
+        with _stages() as stages:
+            stages.start(f"writing the documentation into {out}")
+            graph = result.graph if result is not None else pipeline.load_built(path)
+            files = replace_folder(out, lambda folder: write_docs(graph, folder))
+    _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
 @app.command()
@@ -397,11 +507,15 @@ def report(
     characteristics behind them, drivers and barriers, studies by country and method). OUT is replaced whole."""
     from .report import write_report
 
-    check_replaceable(out)  # before building
-    path, result = _built(studies, dist)
-    store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
-    files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
-    typer.echo(f"Wrote {out / 'index.html'} ({len(files)} files)")
+    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
+        check_replaceable(out)  # before building
+        refuse_inputs(out, whole_folder=True)
+        path, result = _built(studies, dist)
+        with _stages() as stages:
+            stages.start(f"writing the evidence report into {out}")
+            store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
+            files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
+    _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 
 @app.command()
@@ -417,10 +531,17 @@ def release(
     documentation, the evidence report and this version's CHANGELOG entry."""
     from .release import check_release, write_release
 
-    check_release(out, changelog)  # a missing entry is reported before the build, not after
-    result = pipeline.build_graph([studies or resources.default_studies_dir()], cache_dir=out / pipeline.CACHE_DIR)
-    files = write_release(result, out, changelog)
-    typer.echo(f"Released pvkg {__version__} into {out}: {len(files)} files")
+    # A release folder is a deliverable: it may hold none of the files the release is made from (a release
+    # into a checkout's root would replace its CHANGELOG.md)
+    with _inputs_kept(studies, changelog), _stages() as stages:
+        check_folder(out)
+        refuse_inputs(out, whole_folder=True)
+        check_release(out, changelog)  # a missing entry is reported before the build, not after
+        result = pipeline.build_graph([studies or resources.default_studies_dir()],
+                                      cache_dir=out / pipeline.CACHE_DIR, stages=stages)
+        stages.start(f"writing the release into {out} (every format, nanopublications, docs, report)")
+        files = write_release(result, out, changelog)
+    _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
                   if f.parent == out})
 
@@ -461,6 +582,6 @@ def main(argv: list[str] | None = None) -> int:
         line = _usage_line(error)
         if line is None:
             raise
-        typer.echo(line, err=True)
+        _say(line, err=True)
         return error.exit_code  # type: ignore[attr-defined]
     return code if isinstance(code, int) else 0

@@ -30,6 +30,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from .errors import PvkgError, UsageError
+from .export import make_folder, reporting_write_errors
 from .remote import DEFAULT_MAX_ROWS, Endpoint, RemoteError, rows_from_json
 from .sparql import MAX_NESTING, nesting, request_form, uses_service
 
@@ -231,16 +232,17 @@ def persistent_store(path: Path, folder: Path) -> Path:
     target = folder / f"oxigraph-{digest.hexdigest()[:16]}"
     if target.is_dir():
         return target
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     loading = folder / f".loading-{os.getpid()}"
-    shutil.rmtree(loading, ignore_errors=True)
-    store = ox.Store(str(loading))
-    store.bulk_load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
-    store.flush()
-    del store  # closes the database before it is moved into place
-    for old in folder.glob("oxigraph-*"):
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(loading, target)
+    with reporting_write_errors(target, "load the store into this folder"):
+        shutil.rmtree(loading, ignore_errors=True)
+        store = ox.Store(str(loading))
+        store.bulk_load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
+        store.flush()
+        del store  # closes the database before it is moved into place
+        for old in folder.glob("oxigraph-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(loading, target)
     return target
 
 

@@ -14,12 +14,13 @@ import errno
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem, UsageError, display_path
+from .errors import INVISIBLE, InputError, Problem, UsageError, display_path
 from .namespaces import (
     CONCEPT_PREFIXES,
     DIRECTIONS,
@@ -30,6 +31,8 @@ from .namespaces import (
     STATUSES,
     STRENGTHS,
     SUPPORT,
+    person_iri,
+    venue_iri,
 )
 from .yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from .yamlfile import load as load_yaml
@@ -138,6 +141,11 @@ class Work:
     url: str | None
     language: str | None
     where: Where
+    key_lines: dict[str, int] = field(default_factory=dict)  # the line of each field given
+    author_lines: list[int] = field(default_factory=list)  # the line of each of `authors`
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.where.line)
 
     @property
     def named_authors(self) -> list[str]:
@@ -304,6 +312,9 @@ class _Map:
         if not value:
             self.problem(f"field {key!r} is empty; give {what}", key)
             return None
+        if not shows_something(value):
+            self.problem(f"field {key!r} {_invisible(value)}; give {what}", key)
+            return None
         return value
 
     def lang_text(self, key: str, what: str, required: bool = False) -> LangText:
@@ -330,6 +341,8 @@ class _Map:
                              "BCP 47 tag such as 'en', 'fa' or 'es'", key)
             elif not isinstance(text, str) or not text.strip():
                 self.problem(f"field {key!r} needs non-empty text for language {tag!r}", key)
+            elif not shows_something(text):
+                self.problem(f"field {key!r} {_invisible(text)} for language {tag!r}; give the text ({what})", key)
             else:
                 result[tag] = " ".join(text.split())
         if result and "en" not in result:
@@ -371,6 +384,10 @@ class _Map:
         return value
 
     def text_list(self, key: str, what: str, required: bool = False) -> list[str]:
+        return [item for item, _ in self.text_items(key, what, required)]
+
+    def text_items(self, key: str, what: str, required: bool = False) -> list[tuple[str, int]]:
+        """The items of a list of texts (or of one text), each with its line."""
         if not self.has(key):
             if required:
                 self._missing(key, what)
@@ -387,8 +404,11 @@ class _Map:
             if not isinstance(item, str) or not item.strip():
                 self.problem(f"item {i + 1} of {key!r} must be non-empty text ({what})", line=line)
                 bad_items = True
+            elif not shows_something(item):
+                self.problem(f"item {i + 1} of {key!r} {_invisible(item)}; give the text ({what})", line=line)
+                bad_items = True
             else:
-                items.append(item.strip())
+                items.append((item.strip(), line))
         if required and not items and not bad_items:
             self.problem(f"field {key!r} is empty; give at least one ({what})", key)
         return items
@@ -454,6 +474,20 @@ def _url_problem(url: str) -> str | None:
         return (f"url {url!r} is not a valid address ({e}); percent-encode what does not belong (a '%' as %25, "
                 "a second '#' as %23)")
     return None
+
+
+def shows_something(text: str) -> bool:
+    """Whether text has a character that shows: a letter, digit, punctuation or symbol that is not one of the
+    invisible ones (white space, format characters, variation selectors and lone combining marks show
+    nothing)."""
+    return any(unicodedata.category(c)[0] in "LNPS" for c in INVISIBLE.sub("", text))
+
+
+def _invisible(text: str) -> str:
+    """'has no visible character (only U+200B, U+2060)'."""
+    shown = sorted({f"U+{ord(c):04X}" for c in text if not c.isspace()})
+    only = f" (only {', '.join(shown[:4])}{'...' if len(shown) > 4 else ''})" if shown else ""
+    return f"has no visible character{only}"
 
 
 def _kind(value: Any) -> str:
@@ -644,6 +678,9 @@ class _FileReader:
                     m.problem(f"alt-labels has {tag!r}, which is not a language tag", "alt-labels")
                 elif not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
                     m.problem(f"alt-labels for {tag!r} must be a list of labels", "alt-labels")
+                elif invisible := next((x for x in labels if not shows_something(x)), None):
+                    m.problem(f"an alt-label for {tag!r} {_invisible(invisible)}; give the label or remove it",
+                              "alt-labels")
                 else:
                     alt_labels[tag] = [" ".join(x.split()) for x in labels]
             placed_by = m.choice("placed-by", {"editors": True}, "who placed the concept under its broader one")
@@ -725,7 +762,8 @@ class _FileReader:
             m.problem(f"language {language!r} is not a language tag such as 'en' or 'fa'", "language")
             language = None
         title = m.lang_text("title", "the title")
-        authors = m.text_list("authors", "authors as 'Family, Given'")
+        author_items = m.text_items("authors", "authors as 'Family, Given'")
+        authors = [name for name, _ in author_items]
         if ET_AL in authors[:-1] or authors == [ET_AL]:
             m.problem(f"'{ET_AL}' may only end a list of named authors (e.g. [Reddick, {ET_AL}])", "authors")
         for name in authors:
@@ -746,7 +784,8 @@ class _FileReader:
             volume=m.text("volume", "the volume"), issue=m.text("issue", "the issue"),
             pages=m.text("pages", "the page range"),
             article_number=m.text("article-number", "the article number"),
-            doi=doi, url=url, language=language, where=m.where("id"))
+            doi=doi, url=url, language=language, where=m.where("id"),
+            key_lines=dict(m.data.key_lines), author_lines=[line for _, line in author_items])
 
     # --- whole files ------------------------------------------------------------------------------------
 
@@ -1013,9 +1052,14 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
                 problems.append(Problem(cite.where.file, cite.where.line, cite_subject,
                                         f"identified-as {cite.identified_as!r} is neither a study nor a work"
                                         f"{did_you_mean(cite.identified_as, works)}; add it under 'works'"))
+            if cite.identified_as == study.id:
+                problems.append(Problem(cite.where.file, cite.where.line, cite_subject,
+                                        f"identified-as {cite.identified_as!r} is this study itself: a study does not "
+                                        "cite itself; identify the cited work as the work it is (an earlier "
+                                        "version has an id of its own)"))
         for field_name, target in (("known-from", study.known_from), ("revision-of", study.revision_of)):
             if target is not None and (target not in study_ids or target == study.id):
-                problems.append(Problem(study.record.where.file, study.record.where.line, subject,
+                problems.append(Problem(study.record.where.file, study.record.line_of(field_name), subject,
                                         f"{field_name} {target!r} is not another study of the corpus"
                                         f"{did_you_mean(target, study_ids - {study.id})}"))
         for f in study.findings:
@@ -1036,6 +1080,69 @@ def _check_references(corpus: Corpus, problems: list[Problem]) -> None:
             problems, None, files)
     _unique(((f.id, f.where) for f in corpus.findings), "finding", problems, None, files)
     _check_cycles(corpus.concepts, problems)
+    for link in ("known-from", "revision-of"):
+        _check_study_cycles(corpus.studies, link, problems)
+    _check_dois(corpus, problems)
+    _check_minted_names(corpus, problems)
+
+
+def _check_study_cycles(studies: list[Study], link: str, problems: list[Problem]) -> None:
+    """A chain of known-from (or revision-of) links that comes back to its start (a -> b -> a): a problem
+    at each study on it, naming the whole cycle."""
+    target = {s.id: (s.known_from if link == "known-from" else s.revision_of) for s in studies}
+    for study in studies:
+        path, current = [study.id], target[study.id]
+        while current in target and current not in path:
+            path.append(current)
+            current = target[current]
+        if current == study.id and len(path) > 1:  # a link to itself is reported as not another study
+            cycle = " -> ".join([*path, study.id])
+            problems.append(Problem(study.record.where.file, study.record.line_of(link), f"study {study.id}",
+                                    f"its {link} links lead back to it ({cycle}); break the cycle"))
+
+
+def _check_dois(corpus: Corpus, problems: list[Problem]) -> None:
+    """One DOI names one work: two records with one DOI (DOIs ignore case) are one work recorded twice, or
+    one DOI is wrong. Reported at every record that has it, each naming the others."""
+    records: dict[str, list[tuple[str, Work]]] = {}
+    for what, work in [*(("study", s.record) for s in corpus.studies), *(("work", w) for w in corpus.works)]:
+        if work.doi:
+            records.setdefault(work.doi.casefold(), []).append((what, work))
+    for same in records.values():
+        for what, work in same:
+            others = "; ".join(f"{w} {o.id} at {o.where.file}:{o.line_of('doi')}" for w, o in same
+                               if o is not work)
+            if others:
+                problems.append(Problem(work.where.file, work.line_of("doi"), f"{what} {work.id}",
+                                        f"doi {work.doi!r} is also the DOI of {others}; a DOI names one work: keep "
+                                        "one record of it, or correct the DOI"))
+
+
+def _check_minted_names(corpus: Corpus, problems: list[Problem]) -> None:
+    """Authors (and venues) become resources whose IRI is minted from the name (pvkg.namespaces.slugify folds
+    case and punctuation). Two names written differently that mint one IRI would give one person two names,
+    which SHACL could only blame on the graph: reported at the first place of each spelling, naming the
+    others."""
+    # the name the graph gives a person, as the loader writes it (imported here: the loader imports this module)
+    from .load import _display_name as person_name
+
+    spellings: dict[str, dict[str, Where]] = {}
+    for work in [*(s.record for s in corpus.studies), *corpus.works]:
+        for author, line in zip(work.authors, work.author_lines, strict=False):
+            if author != ET_AL:
+                spellings.setdefault(person_iri(author), {}).setdefault(person_name(author),
+                                                                        Where(work.where.file, line))
+        if work.venue:
+            spellings.setdefault(venue_iri(work.venue), {}).setdefault(
+                work.venue, Where(work.where.file, work.line_of("venue")))
+    for iri, names in spellings.items():
+        kind = "person" if "/person/" in iri else "venue"
+        for name, where in names.items():
+            others = "; ".join(f"{other!r} at {at.file}:{at.line}" for other, at in names.items() if other != name)
+            if others:
+                problems.append(Problem(where.file, where.line, None,
+                                        f"{kind} {name!r} and {others} become one {kind} <{iri}>; write the name "
+                                        "the same way everywhere, or make the names differ in letters"))
 
 
 def _reachable(start: Iterable[str], broader: dict[str, list[str]]) -> set[str]:

@@ -11,7 +11,9 @@ recursive composer, a crash), and nesting stops at MAX_DEPTH. Only plain data ca
 objects), a key may appear once per mapping, and aliases are refused where they stand: study files have no
 use for them, and an alias bomb ("billion laughs") is refused at its first alias, before anything expands.
 Text holding a control character (U+0007, ESC, NUL...) is refused with its line: RDF/XML and many tools
-cannot carry such characters, and no study needs them.
+cannot carry such characters, and no study needs them. Text comes out in Unicode's composed form (NFC), so
+that an accented letter typed as one character or as a letter and a combining accent is one text: one
+person, one label.
 
 Every refusal is a RefusedError: a MarkedYAMLError whose `problem` is a whole message (what is wrong and
 what to do) and whose `problem_mark` is where it is. Malformed YAML is the parser's own MarkedYAMLError.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import yaml
 from yaml import (
@@ -172,7 +175,7 @@ def _scalar(event: ScalarEvent, parent: _Open | None):
                     tag = candidate
                     break
     if tag == _TAG + "str":
-        return value
+        return unicodedata.normalize("NFC", value)
     if tag == _TAG + "null":
         return None
     try:

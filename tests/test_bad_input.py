@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import tracemalloc
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,134 @@ def test_a_broken_link_appearing_after_a_build_is_reported_by_the_next_query(tmp
     code, stderr = run_pvkg("query", "studies", "--studies", studies, "--out", out)
     assert code == 1 and "gone.yaml: is a link to 'moved-away.yaml', which does not exist" in stderr
     assert "Traceback" not in stderr
+
+
+# ------------------------------------------------------------------------------------------------------
+# Problems between files: each names every file it concerns, at the line to change
+# ------------------------------------------------------------------------------------------------------
+
+
+def _study(folder: Path, study_id: str, extra: str = "", authors: str = "[Doe, Jane]") -> Path:
+    """A minimal valid study file `study_id`.yaml with `extra` fields (YAML lines) after its year (line 6)."""
+    path = folder / f"{study_id}.yaml"
+    path.write_text(f"id: {study_id}\ntype: journal-article\ntitle: A minimal study\nauthors: {authors}\n"
+                    f"year: 2020\n{extra}findings:\n  - id: {study_id}-01\n    kind: values\n    locator: Abstract\n"
+                    "    statement: Citizens value transparency.\n    about: [value:transparency]\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("cycle", [["a", "b"], ["a", "b", "c"]], ids=["a-b-a", "a-b-c-a"])
+def test_a_cycle_of_revisions_is_reported_at_every_study_on_it(tmp_path, cycle):
+    """`a.yaml:6: study a: its revision-of links lead back to it (a -> b -> a); break the cycle`, and so at b
+    (and c): every file on the cycle, at its revision-of line."""
+    studies = seed_corpus(tmp_path)
+    for study, after in zip(cycle, [*cycle[1:], cycle[0]], strict=True):
+        _study(studies, study, f"revision-of: {after}\n")
+    problems = assert_refused(studies, "revision-of links lead back to it", "a.yaml", 6)
+    assert sorted(p.split(": ", 1)[0].rsplit("/", 1)[-1] for p in problems) == [f"{s}.yaml:6" for s in cycle]
+    assert f"(a -> {' -> '.join(cycle[1:])} -> a)" in problems[0]
+
+
+def test_two_studies_with_one_doi_are_both_named(tmp_path):
+    """Each record with the DOI gets a line naming the other, so that neither is called fine."""
+    studies = seed_corpus(tmp_path)
+    _study(studies, "first", "doi: 10.1234/same\n")
+    _study(studies, "second", "doi: https://doi.org/10.1234/SAME\n")
+    problems = assert_refused(studies, "doi '10.1234/same' is also the DOI of study second at", "first.yaml", 6)
+    assert any(p.endswith("second.yaml:6: study second: doi '10.1234/SAME' is also the DOI of study first at "
+                           f"{studies}/first.yaml:6; a DOI names one work: keep one record of it, or correct the DOI")
+               for p in problems), problems
+
+
+def test_names_that_mint_one_iri_are_blamed_on_both_files_not_the_graph(tmp_path):
+    """Authors differing only in case and punctuation ("Doé, Jane" and "DOÉ Jane") are one person IRI with two
+    names: both files named at the author's line (SHACL used to say `<graph>: ... A person needs exactly one
+    name` and call both files fine)."""
+    studies = seed_corpus(tmp_path)
+    _study(studies, "first", authors='["Doé, Jane"]')
+    _study(studies, "second", authors='["DOÉ Jane"]')
+    problems = assert_refused(studies, "person 'Jane Doé' and 'DOÉ Jane' at", "first.yaml", 4)
+    assert any("second.yaml:4: person 'DOÉ Jane' and 'Jane Doé' at" in p for p in problems), problems
+    assert not any("<graph>" in p for p in problems)
+
+
+def test_accents_encoded_two_ways_are_one_name(tmp_path):
+    """Not a bad input: "Doé" typed as é (NFC) in one file and as e + U+0301 (NFD) in the other is one person
+    (the reader gives text in NFC), where it used to be two names for one IRI."""
+    studies = seed_corpus(tmp_path)
+    _study(studies, "first", authors='["Doé, Jane"]')
+    _study(studies, "second", authors='["Doe\u0301, Jane"]')
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 0, stderr
+    assert (tmp_path / "dist" / "pvkg.ttl").read_text(encoding="utf-8").count('foaf:name "Jane Doé"') == 1
+
+
+@pytest.mark.parametrize("label", ["transpa\u200brency", "TRANSPARENCY\ufe0f", "\u2066transparency\u2069"])
+def test_a_label_that_differs_only_by_invisible_characters_is_a_duplicate(tmp_path, label):
+    """A concept whose label is the vocabulary's "transparency" with a zero-width space, a variation selector
+    or bidi isolates in it is a duplicate label in the values scheme, reported at the study file's line (the
+    label escaped), exit 1. Those characters used to slip past the check."""
+    studies = seed_corpus(tmp_path)
+    _study(studies, "hidden", f'concepts:\n  - id: value:hidden\n    label: "{label}"\n'
+                              "    definition: Transparency again.\n")
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 1, stderr
+    [line] = [text for text in stderr.splitlines() if "duplicate-label" in text]
+    assert line.startswith(f"{studies}/hidden.yaml:7: concept value:hidden: has the same skos:prefLabel")
+    assert "as id:value/transparency in scheme id:scheme/values" in line
+    assert label not in line and _shows_as_is(line)
+
+
+def test_labels_composed_and_decomposed_are_duplicates(tmp_path):
+    """"Café" with é as one character and as e + U+0301 is one label (both NFC once read): a duplicate."""
+    studies = seed_corpus(tmp_path)
+    _study(studies, "cafe", 'concepts:\n  - id: value:cafe-one\n    label: "Café"\n    definition: One.\n'
+                            '  - id: value:cafe-two\n    label: "Cafe\\u0301"\n    definition: Two.\n')
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 1 and 'has the same skos:prefLabel "Café"@en as id:value/cafe-two' in stderr, stderr
+
+
+# ------------------------------------------------------------------------------------------------------
+# What is printed about a file is one line, whatever its name holds
+# ------------------------------------------------------------------------------------------------------
+
+
+def _shows_as_is(line: str) -> bool:
+    """No control, separator, format character (bidi controls...) or variation selector; ZWNJ and ZWJ may
+    stay."""
+    return not any((unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") or "\ufe00" <= c <= "\ufe0f")
+                   and c not in "\u200c\u200d" for c in line)
+
+
+def test_file_names_with_line_breaks_and_bidi_controls_are_printed_escaped(tmp_path):
+    """A name holding a line break, a carriage return or U+202E (which turns the rest of a line around) is
+    printed with escapes (\\n, \\r, \\u202e), so each problem is one line and no name forges a line of its
+    own; the same for the subject of a problem (a concept id) and for the `fine` lines of `pvkg validate`."""
+    studies = seed_corpus(tmp_path)
+    forged = "x\nforged-study.yaml: fine\n.yaml"
+    (studies / forged).write_text("id: [\n", encoding="utf-8")
+    (studies / "cr\rreturn.yaml").write_text("id: [\n", encoding="utf-8")
+    (studies / "evil\u202elmy.yaml").write_text("id: [\n", encoding="utf-8")
+    _study(studies, "concept-id", 'concepts:\n  - id: "value:x\\u202e\\ny"\n    label: x\n    definition: y.\n')
+    code, stderr = run_pvkg("build", "--studies", studies, "--out", tmp_path / "dist", "--no-reason")
+    assert code == 1
+    lines = stderr.splitlines()
+    assert all(_shows_as_is(line) for line in lines), stderr
+    *problems, count = [line for line in lines if not line.endswith(": fine")]
+    assert count == f"pvkg build: {len(problems)} problem(s); nothing was written", stderr
+    assert any(line.startswith(f"{studies}/x\\nforged-study.yaml: fine\\n.yaml:2: malformed YAML")
+               for line in problems), stderr
+    assert not any(line.startswith("forged-study.yaml") for line in lines)
+    assert any("/cr\\rreturn.yaml:" in line for line in problems) and any("/evil\\u202elmy.yaml:" in line
+                                                                         for line in problems)
+    assert any("concept value:x\\u202e\\ny: concept id 'value:x\\u202e\\ny' must be" in line for line in problems)
+
+    folder = tmp_path / "line\nbreak\u2067"
+    folder.mkdir()
+    (folder / "minimal-study.yaml").write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
+    from typer.testing import CliRunner
+
+    from pvkg.cli import app
+    result = CliRunner().invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.stderr
+    assert f"{tmp_path}/line\\nbreak\\u2067/minimal-study.yaml: fine\n" in result.stdout

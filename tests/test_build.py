@@ -139,3 +139,80 @@ def test_every_command_has_help_and_is_in_the_readme(cli):
         code, text, _ = cli(command, "--help")
         assert code == 0 and len(text.strip()) > 40, command
         assert f"pvkg {command}" in readme, f"the README does not show `pvkg {command}`"
+
+
+def _on_a_terminal(args: list, columns: int = 200) -> tuple[int, str, str]:
+    """Run pvkg with its stderr on a pseudo-terminal (stdout on a pipe): exit code, what the terminal
+    received (escape sequences and all), stdout."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | {"TERM": "xterm"}
+    process = subprocess.Popen([sys.executable, "-m", "pvkg", *map(str, args)], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    received = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        try:
+            chunk = os.read(master, 65536) if ready else b""
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if ready and not chunk:
+            break
+        received += chunk
+        if not ready and process.poll() is not None:
+            break
+    os.close(master)
+    stdout = process.stdout.read().decode()
+    return process.wait(), received.decode(errors="replace"), stdout
+
+
+def test_a_build_shows_its_stages_on_a_terminal(tmp_path):
+    """On a terminal, stderr shows each stage as it runs, with its counts and its elapsed time; stdout (the
+    summary) is as without a terminal."""
+    code, terminal, stdout = _on_a_terminal(["build", "--studies", STUDIES, "--out", tmp_path, "--no-reason"])
+    assert code == 0, terminal
+    studies = len(list(STUDIES.glob("*.yaml")))
+    for stage in ("reading the study files in", f"converting {studies} studies (", "validating the triples of ",
+                  " files with SHACL", "running 8 quality checks on ", f"writing {tmp_path / 'pvkg.ttl'}"):
+        assert stage in terminal, (stage, terminal[-2000:])
+    assert re.search(r"done\S* reading the study files in \S+ +\S*0:00:\d\d", terminal), terminal[-2000:]
+    assert stdout.startswith(f"Built {tmp_path / 'pvkg.ttl'}\n  study files")
+
+
+def test_a_build_piped_or_logged_shows_no_progress(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pvkg", "build", "--studies", str(STUDIES), "--out", str(tmp_path),
+                           "--no-reason"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.startswith("Built ")
+
+
+def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypatch):
+    """Above pipeline.REASONER_NOTE_TRIPLES (lowered here to below the seed graph's size), the build says how
+    large the graph is and that --no-reason skips the reasoner, piped or not; below it, nothing."""
+    from pvkg import pipeline
+
+    code, _, stderr = cli("build", "--out", tmp_path)
+    assert code == 0 and stderr == ""
+    monkeypatch.setattr(pipeline, "REASONER_NOTE_TRIPLES", 1000)
+    code, stdout, stderr = cli("build", "--out", tmp_path)
+    triples = re.search(r"triples\s+(\d+)", stdout).group(1)
+    assert code == 0 and stderr == (f"pvkg: the graph has {int(triples):,} triples; HermiT may take many minutes "
+                                    "and gigabytes of memory to check it (--no-reason skips the consistency "
+                                    "check)\n")
+
+
+def test_a_command_that_builds_first_says_how_to_skip_the_reasoner(cli, tmp_path, monkeypatch):
+    """`pvkg query` has no --no-reason: the note names the build that skips the reasoner instead."""
+    from pvkg import pipeline
+
+    monkeypatch.setattr(pipeline, "REASONER_NOTE_TRIPLES", 1000)
+    code, _, stderr = cli("query", "studies", "--out", tmp_path)
+    assert code == 0, stderr
+    assert stderr.splitlines()[0].endswith(f"(`pvkg build --no-reason --out {tmp_path}` first skips it)"), stderr
