@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -484,15 +484,10 @@ def docs(
     labels in every language, domains and ranges, concept hierarchies). OUT is replaced whole."""
     from .docs import write_docs
 
-    with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
-        check_replaceable(out)  # before building
-        refuse_inputs(out, whole_folder=True)
-        path, result = _built(studies, dist)
-        with _stages() as stages:
-            stages.start(f"writing the documentation into {out}")
-            graph = result.graph if result is not None else pipeline.load_built(path)
-            files = replace_folder(out, lambda folder: write_docs(graph, folder))
-    _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
+    def write(path: Path, result: pipeline.Build | None, folder: Path) -> list[Path]:
+        return write_docs(result.graph if result is not None else pipeline.load_built(path), folder)
+
+    _write_pages(out, "the documentation", studies, dist, write)
 
 
 @app.command()
@@ -507,14 +502,24 @@ def report(
     characteristics behind them, drivers and barriers, studies by country and method). OUT is replaced whole."""
     from .report import write_report
 
+    def write(path: Path, result: pipeline.Build | None, folder: Path) -> list[Path]:
+        store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
+        return write_report(store, folder, lang or "en")
+
+    _write_pages(out, "the evidence report", studies, dist, write)
+
+
+def _write_pages(out: Path, what: str, studies: Path | None, dist: Path,
+                 write: Callable[[Path, pipeline.Build | None, Path], list[Path]]) -> None:
+    """Build the graph if needed, then write a folder of pages (docs, report) with `write(built graph file,
+    the build if one ran, folder)`, replacing OUT whole; OUT is checked before anything is built."""
     with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
-        check_replaceable(out)  # before building
+        check_replaceable(out)
         refuse_inputs(out, whole_folder=True)
         path, result = _built(studies, dist)
         with _stages() as stages:
-            stages.start(f"writing the evidence report into {out}")
-            store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
-            files = replace_folder(out, lambda folder: write_report(store, folder, lang or "en"))
+            stages.start(f"writing {what} into {out}")
+            files = replace_folder(out, lambda folder: write(path, result, folder))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
 
 

@@ -4,6 +4,7 @@ fetch an import or a context from the internet."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
 from pathlib import Path
 
@@ -76,3 +77,14 @@ def select(graph, query: str) -> list[tuple]:
 
 
 __all__ = ["REPO", "STUDIES", "select", "resources"]
+
+
+@pytest.fixture
+def edited_corpus(tmp_path) -> Path:
+    """The seed studies with one statement changed, so that a build of them differs from the seed build."""
+    folder = tmp_path / "edited"
+    shutil.copytree(STUDIES, folder)
+    study = folder / "luna-2024.yaml"
+    study.write_text(study.read_text(encoding="utf-8").replace("statement: ", "statement: Edited. ", 1),
+                     encoding="utf-8")
+    return folder

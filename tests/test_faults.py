@@ -29,17 +29,6 @@ def _pvkg(*args: str, **kwargs) -> subprocess.Popen:
                             stderr=subprocess.PIPE, **kwargs)
 
 
-@pytest.fixture
-def edited_corpus(tmp_path) -> Path:
-    """The seed studies with one statement changed, so that a build of them differs from the seed build."""
-    folder = tmp_path / "studies"
-    shutil.copytree(STUDIES, folder)
-    study = folder / "luna-2024.yaml"
-    study.write_text(study.read_text(encoding="utf-8").replace("statement: ", "statement: Edited. ", 1),
-                     encoding="utf-8")
-    return folder
-
-
 def _kill_while_writing(out: Path, studies: Path, tries: int = 20) -> bool:
     """Start builds and SIGKILL one the moment a temporary output file appears (the write has begun). True
     when a kill landed that way within `tries` builds."""

@@ -36,17 +36,6 @@ def _leftovers(folder: Path) -> list[str]:
                   if p.name.endswith((".tmp", ".new", ".old")))
 
 
-@pytest.fixture
-def edited_corpus(tmp_path) -> Path:
-    """The seed studies with one statement changed: a build of them writes a different graph."""
-    folder = tmp_path / "edited"
-    shutil.copytree(STUDIES, folder)
-    study = folder / "luna-2024.yaml"
-    study.write_text(study.read_text(encoding="utf-8").replace("statement: ", "statement: Edited. ", 1),
-                     encoding="utf-8")
-    return folder
-
-
 # ------------------------------------------------------------------------------------------------------
 # A file system of the test's own
 # ------------------------------------------------------------------------------------------------------
