@@ -32,7 +32,6 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from .errors import PvkgError
 from .export import Compactor, write_atomic
 from .load import PREFIXES
 from .namespaces import BASE, ID, ONTOLOGY_IRI, PVKG, VANN
@@ -758,10 +757,6 @@ def write_docs(graph: Graph, out_dir: Path) -> list[Path]:
     written = []
     for name, html in pages.items():
         path = Path(out_dir) / name
-        try:
-            write_atomic(path, _NOT_XML.sub("\ufffd", html).encode("utf-8"))
-        except OSError as e:
-            raise PvkgError(f"{path}: cannot write the documentation ({e.strerror or e}); choose another "
-                            "output folder") from None
+        write_atomic(path, _NOT_XML.sub("\ufffd", html).encode("utf-8"))  # a failure is a WriteError
         written.append(path)
     return written

@@ -44,7 +44,7 @@ from .namespaces import (
     venue_iri,
     work_iri,
 )
-from .studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work
+from .studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work, display_name
 
 PREFIXES = {
     "pvkg": PVKG._NS, "id": URIRef("https://w3id.org/pvkg/id/"), "owl": OWL, "rdf": RDF, "rdfs": RDFS,
@@ -127,12 +127,6 @@ class SourceMap:
 
     def get(self, iri) -> tuple[Where, str] | None:
         return self.places.get(iri)
-
-
-def _display_name(name: str) -> str:
-    """'Luna, Dolores E.' -> 'Dolores E. Luna'; a name without a comma stays as it is."""
-    family, _, given = name.partition(",")
-    return f"{given.strip()} {family.strip()}" if given.strip() else family.strip()
 
 
 def _join_names(names: list[str]) -> str:
@@ -289,7 +283,7 @@ class _Builder:
             person = person_iri(name)
             self.add(iri, DCTERMS.creator, person)
             self.add(person, RDF.type, FOAF.Person)
-            self.add(person, FOAF.name, Literal(_display_name(name)))
+            self.add(person, FOAF.name, Literal(display_name(name)))
         if work.author_note:
             self.add(iri, DCTERMS.description, Literal(work.author_note, lang="en"))
         if work.year:

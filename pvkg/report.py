@@ -37,7 +37,7 @@ from rdflib import Graph, Literal
 from rdflib.term import Node
 
 from . import __version__
-from .errors import PvkgError, display_path
+from .errors import PvkgError
 from .export import write_atomic
 from .pages import render
 from .query import QueryError, QueryResult, bind_parameters, load_queries, run_query
@@ -959,10 +959,6 @@ def write_report(store: Store | Graph, out_dir: Path, lang: str = "en") -> list[
     outputs.append((out_dir / "index.html", page.encode("utf-8")))
     written = []
     for path, data in outputs:
-        try:
-            write_atomic(path, data)
-        except OSError as e:
-            raise ReportError(f"{display_path(path)}: cannot write the report there ({e.strerror or e}); "
-                              f"choose another output folder") from e
+        write_atomic(path, data)  # a failure is a WriteError
         written.append(path)
     return written

@@ -1118,19 +1118,22 @@ def _check_dois(corpus: Corpus, problems: list[Problem]) -> None:
                                         "one record of it, or correct the DOI"))
 
 
+def display_name(name: str) -> str:
+    """'Luna, Dolores E.' -> 'Dolores E. Luna'; a name without a comma stays as it is."""
+    family, _, given = name.partition(",")
+    return f"{given.strip()} {family.strip()}" if given.strip() else family.strip()
+
+
 def _check_minted_names(corpus: Corpus, problems: list[Problem]) -> None:
     """Authors (and venues) become resources whose IRI is minted from the name (pvkg.namespaces.slugify folds
     case and punctuation). Two names written differently that mint one IRI would give one person two names,
     which SHACL could only blame on the graph: reported at the first place of each spelling, naming the
     others."""
-    # the name the graph gives a person, as the loader writes it (imported here: the loader imports this module)
-    from .load import _display_name as person_name
-
     spellings: dict[str, dict[str, Where]] = {}
     for work in [*(s.record for s in corpus.studies), *corpus.works]:
         for author, line in zip(work.authors, work.author_lines, strict=False):
             if author != ET_AL:
-                spellings.setdefault(person_iri(author), {}).setdefault(person_name(author),
+                spellings.setdefault(person_iri(author), {}).setdefault(display_name(author),
                                                                         Where(work.where.file, line))
         if work.venue:
             spellings.setdefault(venue_iri(work.venue), {}).setdefault(
