@@ -599,7 +599,8 @@ def _mutations(draw, doc: dict, kind: str) -> tuple[str, str]:
         return f"{key} {bad!r}", name
     if kind == "kind rule":
         wrong = {"values": ("direction", "driver"), "characteristics": ("level", "individual"),
-                 "link": ("work", "c0"), "factor": ("to", ["value:trust"]), "cited-work": ("direction", "barrier")}
+                 "link": ("level", "individual"), "factor": ("to", ["value:trust"]),
+                 "cited-work": ("direction", "barrier")}  # a finding of any kind may report a cited work
         key, value = wrong[finding["kind"]]
         if draw(st.booleans()):
             finding.clear()
