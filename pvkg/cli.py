@@ -442,7 +442,7 @@ DistOption = Annotated[Path, typer.Option("--dist", help="Folder of the built gr
 def export(
     fmt: Annotated[str, typer.Option("--format", help="turtle, nt, jsonld, rdfxml, trig, or nanopub (every finding "
                                      "as a nanopublication, in TriG).")] = "turtle",
-    what: Annotated[str, typer.Option("--what", help="all, ontology (with its imports) or data.")] = "all",
+    what: Annotated[str, typer.Option("--what", help="all, ontology (merged with its import module) or data.")] = "all",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).",
                                              show_default=False)] = None,
     created: Annotated[str | None, typer.Option("--created", help="Creation time for nanopublications' "

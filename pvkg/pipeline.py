@@ -35,7 +35,7 @@ VALIDATION_CACHE_FILE = "validation.json"  # in CACHE_DIR: validation results by
 @dataclass
 class Build:
     corpus: Corpus
-    ontology: Graph  # the ontology with its imports
+    ontology: Graph  # the ontology merged with its import module (one header, no owl:imports)
     parts: DataParts  # the data, file by file
     validation: ValidationReport
     consistency: ConsistencyReport | None = None
