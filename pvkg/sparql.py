@@ -116,17 +116,16 @@ def _may_be_service(token: Token) -> bool:
     return token.kind in ("word", "pname") and token.text.upper().startswith("SERVICE")
 
 
-def uses_service(text: str) -> bool:
-    """Whether an engine could read the text as calling another endpoint with SERVICE (Oxigraph and rdflib
-    would fetch from it), in either of its readings. A store that parses the query itself decides on its parse
-    (see store.RdflibStore); this is the check that serves every engine."""
-    return any(_may_be_service(t) for reading in readings(text) for t in tokens(reading))
+@dataclass(frozen=True)
+class Refusable:
+    """What a read-only engine refuses a query for, read in one pass over both readings of its text."""
+
+    nesting: int  # the deepest nesting of brackets, braces and parentheses outside strings, IRIs and comments
+    may_call_service: bool  # whether an engine could read it as calling another endpoint with SERVICE
 
 
-def nesting(text: str) -> int:
-    """The deepest nesting of brackets, braces and parentheses outside strings, IRIs and comments, in either
-    reading of the text."""
-    deepest = 0
+def refusable(text: str) -> Refusable:
+    deepest, service = 0, False
     for reading in readings(text):
         depth = 0
         for token in tokens(reading):
@@ -135,4 +134,12 @@ def nesting(text: str) -> int:
                 deepest = max(deepest, depth)
             elif token.kind == "other" and token.text in ")}]":
                 depth = max(0, depth - 1)
-    return deepest
+            service = service or _may_be_service(token)
+    return Refusable(deepest, service)
+
+
+def uses_service(text: str) -> bool:
+    """Whether an engine could read the text as calling another endpoint with SERVICE (Oxigraph and rdflib
+    would fetch from it), in either of its readings. A store that parses the query itself decides on its parse
+    (see store.RdflibStore); this is the check that serves every engine."""
+    return refusable(text).may_call_service

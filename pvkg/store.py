@@ -32,7 +32,7 @@ from rdflib.term import Node
 from .errors import PvkgError, UsageError
 from .export import make_folder, reporting_write_errors
 from .remote import DEFAULT_MAX_ROWS, Endpoint, RemoteError, rows_from_json
-from .sparql import MAX_NESTING, nesting, request_form, uses_service
+from .sparql import MAX_NESTING, Refusable, refusable, request_form
 
 ENGINES = ("oxigraph", "rdflib")
 DEFAULT_ENGINE = "oxigraph"
@@ -95,17 +95,17 @@ class Store(ABC):
     def execute(self, text: str, max_rows: int | None = None) -> QueryOutcome:
         """Run a query of any form; more than max_rows rows or triples raise ResultLimitError, and a query pvkg
         never runs raises RefusedQueryError before the engine sees it."""
-        depth = nesting(text)
-        if depth > MAX_NESTING:
-            raise RefusedQueryError(f"the query nests brackets {depth} deep, more than the {MAX_NESTING} an "
-                                    f"engine's parser is known to survive; flatten it")
-        self.refuse_remote_calls(text)
+        read = refusable(text)
+        if read.nesting > MAX_NESTING:
+            raise RefusedQueryError(f"the query nests brackets {read.nesting} deep, more than the {MAX_NESTING} "
+                                    f"an engine's parser is known to survive; flatten it")
+        self.refuse_remote_calls(read)
         return self._execute(text, max_rows)
 
-    def refuse_remote_calls(self, text: str) -> None:
+    def refuse_remote_calls(self, read: Refusable) -> None:
         """RefusedQueryError if the engine could read the query as calling another endpoint. Engines that do not
         expose their parse are judged on the SPARQL tokens of the text in both its readings (sparql.py)."""
-        if uses_service(text):
+        if read.may_call_service:
             raise RefusedQueryError(SERVICE_REFUSED)
 
     @abstractmethod
@@ -145,7 +145,7 @@ class RdflibStore(Store):
     def __init__(self, graph: Graph):
         self.graph = graph
 
-    def refuse_remote_calls(self, text: str) -> None:
+    def refuse_remote_calls(self, read: Refusable) -> None:
         pass  # decided in _execute, on the parse rdflib then runs
 
     def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
@@ -286,8 +286,8 @@ class TimeLimitedStore(Store):
         self.timeout = timeout
         self.name = store.name
 
-    def refuse_remote_calls(self, text: str) -> None:
-        self.store.refuse_remote_calls(text)  # as the store that runs the query reads it
+    def refuse_remote_calls(self, read: Refusable) -> None:
+        self.store.refuse_remote_calls(read)  # as the store that runs the query reads it
 
     def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
         outcome: list = []
