@@ -18,6 +18,7 @@ import hashlib
 import logging
 import resource
 import socket
+import time
 import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass
@@ -822,8 +823,35 @@ class _BoundedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+class _AcceptErrorsInOneLine(logging.Filter):
+    """asyncio logs a traceback each time accept() finds no file descriptor left (it then stops accepting for a
+    second and tries again). A burst of connections can still reach the limit for a moment, since connections
+    displaced past --max-connections close only on a later turn of the event loop: this says so in one line, at
+    most once a minute, instead of a traceback a time."""
+
+    MESSAGE = "socket.accept() out of system resource"
+    EVERY_S = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said = -self.EVERY_S
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith(self.MESSAGE):
+            return True
+        now = time.monotonic()
+        if now - self.said < self.EVERY_S:
+            return False
+        self.said = now
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            "the open-file limit was reached for a moment; new connections wait a second (a larger ulimit -n or a "
+            "lower --max-connections avoids it)", (), None, None)
+        return True
+
+
 def run(app: Starlette, host: str, port: int, settings: ServeSettings) -> None:
     """Serve `app` with uvicorn under the settings' connection limits (the CLI calls allow_connections first)."""
+    logging.getLogger("asyncio").addFilter(_AcceptErrorsInOneLine())
     protocol = type("BoundedH11Protocol", (_BoundedH11Protocol,), {
         "idle_timeout": settings.idle_timeout, "max_connections": settings.max_connections})
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, server_header=False, http=protocol,
