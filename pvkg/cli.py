@@ -89,7 +89,7 @@ class _StageLines(pipeline.Stages):
         self.progress = None
         self.task = None
 
-    def start(self, description: str) -> None:
+    def start(self, description: str, total: int | None = None, unit: str = "") -> None:
         if self.progress is None:
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -173,6 +173,8 @@ def build(
         rows["files validated"] = f"{result.cache.misses} (unchanged since the last build: {result.cache.hits})"
     if result.consistency is not None:
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
+        rows["files checked"] = (f"{result.consistency.checked} (unchanged since the last build: "
+                                 f"{result.consistency.proved_before})")
     _print_table(rows)
     unused = result.coverage[1]
     if unused:

@@ -64,11 +64,16 @@ class QualityError(PvkgError):
 
 
 class InconsistencyError(PvkgError):
-    """The reasoner found the ontology and data inconsistent, or some classes unsatisfiable."""
+    """The reasoner found the ontology and data inconsistent, or some classes unsatisfiable. With `files`,
+    one line per file whose data clashes with the ontology."""
 
-    def __init__(self, message: str, unsatisfiable: list[str] | None = None):
+    def __init__(self, message: str, unsatisfiable: list[str] | None = None, files: list[str] | None = None):
         self.unsatisfiable = unsatisfiable or []
+        self.files = files or []
         super().__init__(message)
+
+    def lines(self) -> list[str]:
+        return [f"{file}: {self}" for file in self.files] if self.files else [str(self)]
 
 
 class ReasonerError(PvkgError):

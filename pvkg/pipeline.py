@@ -20,7 +20,7 @@ from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, 
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import check_files, load_checks, require_quality
-from .reason import ConsistencyReport, check_consistency
+from .reason import ConsistencyReport, ProofCache, check_consistency, check_file_modules
 from .studies import Corpus, read_corpus, study_files
 from .validate import ValidationCache, ValidationReport, validate_parts
 
@@ -30,6 +30,7 @@ GRAPH_FILE = "pvkg.ttl"
 CACHE_DIR = ".cache"  # inside the output folder: results reused by the next build
 BUILT_BY_FILE = "built-by.json"  # in CACHE_DIR: which pvkg code made the graph beside it
 VALIDATION_CACHE_FILE = "validation.json"  # in CACHE_DIR: validation results by content hash
+PROOF_CACHE_FILE = "consistency.json"  # in CACHE_DIR: the file modules HermiT found consistent, by hash
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Build:
     validation: ValidationReport
     consistency: ConsistencyReport | None = None
     cache: ValidationCache | None = None
+    proofs: ProofCache | None = None
     quality_checks: int = 0  # how many quality checks (queries/qc/) the graph passed
 
     @property
@@ -82,26 +84,33 @@ class Build:
                 "quality checks passed": self.quality_checks}
 
 
+def ontology_inputs() -> list[Path]:
+    """The files the ontology is read from (with its import module)."""
+    return [resources.ontology_file(), *sorted(resources.data_dir("ontology").glob("imports/*"))]
+
+
 def validation_inputs() -> list[Path]:
     """The files besides the data that decide validation results."""
-    return [resources.ontology_file(), *sorted(resources.data_dir("ontology").glob("imports/*")),
-            *resources.shapes_files()]
+    return [*ontology_inputs(), *resources.shapes_files()]
 
 
 class Stages:
     """Told of each stage of a long command as it starts (what it does, with its counts) and of notes for
     the user. The library only tells; the CLI decides whether and how to show it. This one shows nothing."""
 
-    def start(self, description: str) -> None:
+    def start(self, description: str, total: int | None = None, unit: str = "") -> None:
+        pass
+
+    def advance(self, count: int = 1) -> None:
         pass
 
     def note(self, text: str) -> None:
         pass
 
 
-# HermiT's time grows faster than the graph: `pvkg check` took 13 s on 12k triples, 42 s on 37k and 630 s
-# (1.1 GB) on 126k (bench.generate corpora, 2 cores). A build this large says so before the reasoner starts.
-REASONER_NOTE_TRIPLES = 50_000
+# HermiT checked the whole 1.27M-triple graph of bench.generate's 1M corpus in 61 s of CPU (3.2 GB), a build's
+# file modules in about as much; a first build or check this large says so before the reasoner starts.
+REASONER_NOTE_TRIPLES = 500_000
 
 
 def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None = None,
@@ -130,27 +139,50 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     require_quality(result.turtle, checks, sources=result.sources)
     result.quality_checks = len(checks)
     if reason:
-        result.consistency = reason_over(result.graph, stages, skip_hint)
+        result.proofs = ProofCache.open(cache_dir / PROOF_CACHE_FILE if cache_dir else None, ontology_inputs())
+        result.consistency = check_build(result, stages, skip_hint)
     return result
+
+
+def check_build(result: Build, stages: Stages, skip_hint: str | None = None) -> ConsistencyReport:
+    """Each file's data with the ontology, under OWL 2 DL (pvkg.reason.check_file_modules), modules proved before
+    taken from the build's proof cache; raises InconsistencyError naming the files that clash."""
+    _note_size(len(result.triples), stages, skip_hint)
+    stages.start(f"checking the consistency of {len(result.parts.triples):,} files with HermiT (unchanged ones: "
+                 "from the cache)", total=len(result.parts.triples), unit="files")
+    report = check_file_modules(result.ontology, result.parts, result.proofs, progress=stages.advance)
+    if not report.consistent:
+        raise InconsistencyError(INCONSISTENT, files=report.inconsistent_files)
+    return _require_satisfiable(report)
+
+
+INCONSISTENT = ("the data are inconsistent with the ontology under OWL 2 DL (HermiT); a resource breaks a "
+                "disjointness or a closed set, e.g. a finding of two kinds or with both directions")
 
 
 def reason_over(graph: Graph, stages: Stages, skip_hint: str | None = None) -> ConsistencyReport:
     """require_consistent, told to `stages`; on a large graph, first a note saying how large it is (and how
     to skip the reasoner, where the command can)."""
     size = len(graph)
-    if size >= REASONER_NOTE_TRIPLES:
-        stages.note(f"pvkg: the graph has {size:,} triples; HermiT may take many minutes and gigabytes of memory "
-                    "to check it" + (f" ({skip_hint})" if skip_hint else ""))
+    _note_size(size, stages, skip_hint)
     stages.start(f"checking the consistency of {size:,} triples with HermiT")
     return require_consistent(graph)
+
+
+def _note_size(triples: int, stages: Stages, skip_hint: str | None) -> None:
+    if triples >= REASONER_NOTE_TRIPLES:
+        stages.note(f"pvkg: the graph has {triples:,} triples; HermiT may take minutes and gigabytes of memory "
+                    "to check what changed in it" + (f" ({skip_hint})" if skip_hint else ""))
 
 
 def require_consistent(graph: Graph) -> ConsistencyReport:
     report = check_consistency(graph)
     if not report.consistent:
-        raise InconsistencyError("the ontology and data are inconsistent under OWL 2 DL (HermiT); a resource "
-                                 "breaks a disjointness or a closed set, e.g. a finding of two kinds or with "
-                                 "both directions")
+        raise InconsistencyError(INCONSISTENT)
+    return _require_satisfiable(report)
+
+
+def _require_satisfiable(report: ConsistencyReport) -> ConsistencyReport:
     if report.unsatisfiable:
         raise InconsistencyError(f"{len(report.unsatisfiable)} class(es) can have no members (HermiT): "
                                  + ", ".join(report.unsatisfiable), report.unsatisfiable)
@@ -160,7 +192,8 @@ def require_consistent(graph: Graph) -> ConsistencyReport:
 def build_outputs(out_dir: Path) -> list[Path]:
     """Every file a build writes into `out_dir`."""
     cache = out_dir / CACHE_DIR
-    return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE]
+    return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE,
+            cache / PROOF_CACHE_FILE]
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
@@ -176,6 +209,8 @@ def write_build(result: Build, out_dir: Path) -> Path:
                       out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
+    if result.proofs is not None:
+        result.proofs.save()
     return target
 
 

@@ -205,9 +205,9 @@ def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypat
     monkeypatch.setattr(pipeline, "REASONER_NOTE_TRIPLES", 1000)
     code, stdout, stderr = cli("build", "--out", tmp_path)
     triples = re.search(r"triples\s+(\d+)", stdout).group(1)
-    assert code == 0 and stderr == (f"pvkg: the graph has {int(triples):,} triples; HermiT may take many minutes "
-                                    "and gigabytes of memory to check it (--no-reason skips the consistency "
-                                    "check)\n")
+    assert code == 0 and stderr == (f"pvkg: the graph has {int(triples):,} triples; HermiT may take minutes "
+                                    "and gigabytes of memory to check what changed in it (--no-reason skips the "
+                                    "consistency check)\n")
 
 
 def test_a_command_that_builds_first_says_how_to_skip_the_reasoner(cli, tmp_path, monkeypatch):

@@ -74,3 +74,110 @@ def test_pvkg_check_on_the_seed_studies(cli):
     code, stdout, stderr = cli("check")
     assert code == 0, stderr
     assert stdout.startswith("consistent:")
+
+
+# --- file by file, as a build checks -------------------------------------------------------------------------
+
+ID = "https://w3id.org/pvkg/id/"
+# Clashes planted in the triples of one or two files: each kind of clash the ontology's axioms allow, within
+# one file and across files. The whole graph is inconsistent in each; the modules name the files planted in.
+PLANTED = {
+    "a finding of two disjoint kinds": {"studies/luna-2024.yaml": "finding:luna2024-01 a pvkg:FactorFinding ."},
+    "both directions (functional, distinct values)": {
+        "studies/social-media-service-factors.yaml": "finding:smsf-02 pvkg:direction pvkg:Driver ."},
+    "a direction outside the closed set": {"studies/luna-2024.yaml": """
+        ex:sideways owl:differentFrom pvkg:Driver, pvkg:Barrier, pvkg:NoEffect, pvkg:Mixed .
+        finding:luna2024-02 pvkg:direction ex:sideways ."""},
+    "a method as a finding's value (range against another file's type)": {
+        "studies/luna-2024.yaml": f"finding:luna2024-01 pvkg:aboutValue <{ID}method/review> ."},
+    "a concept of another file said to be a study": {
+        "studies/eom-2018.yaml": f"<{ID}value/transparency> a pvkg:Study ."},
+    "a second sample size (functional datatype property, across files)": {
+        "studies/eom-2018.yaml": f'<{ID}work/luna-2024/sample> pvkg:sampleSize "7"^^xsd:nonNegativeInteger .'},
+    "one resource a study in one file and a cited work in another (seen through stand-ins)": {
+        "studies/eom-2018.yaml": "ex:a pvkg:reportedIn ex:thing .",
+        "studies/rodriguez-2018.yaml": "ex:b pvkg:aboutWork ex:thing ."},
+    "two studies made one by a shared research question (inverse-functional)": {
+        "studies/eom-2018.yaml": f"<{ID}work/eom-2018> pvkg:hasResearchQuestion <{ID}work/luna-2024/question/rq1> ."},
+}
+
+
+def planted(seed_build, additions: dict[str, str]):
+    from rdflib import Graph
+
+    from pvkg.load import DataParts
+
+    triples = {file: list(part) for file, part in seed_build.parts.triples.items()}
+    for file, turtle in additions.items():
+        triples[file] += list(Graph().parse(data=PREFIXES + "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+                                            + turtle, format="turtle"))
+    return DataParts(triples, seed_build.parts.sources)
+
+
+@pytest.fixture(scope="module")
+def proofs(seed_build):
+    """One proof cache for the module: the seed's modules are proved once, so each case checks only what it
+    changed (as a rebuild does)."""
+    from pvkg.reason import ProofCache, check_file_modules
+
+    cache = ProofCache(None, "")
+    report = check_file_modules(seed_build.ontology, seed_build.parts, cache)
+    assert report.consistent and report.unsatisfiable == [] and report.checked == len(seed_build.parts.triples)
+    return cache
+
+
+@pytest.mark.parametrize("case", PLANTED)
+def test_file_modules_find_every_planted_clash_the_whole_graph_check_finds(seed_build, proofs, case):
+    from pvkg.reason import check_file_modules
+
+    parts = planted(seed_build, PLANTED[case])
+    assert check_consistency(seed_build.ontology + parts.graph()).consistent is False
+    report = check_file_modules(seed_build.ontology, parts, proofs)
+    assert report.consistent is False
+    assert set(PLANTED[case]) <= set(report.inconsistent_files)
+
+
+def test_a_rebuild_checks_only_the_modules_an_edit_changed(seed_build, proofs):
+    from pvkg.reason import check_file_modules
+
+    report = check_file_modules(seed_build.ontology, seed_build.parts, proofs)
+    assert (report.checked, report.proved_before) == (0, len(seed_build.parts.triples))
+    # a new finding statement in one file changes that file's module only (nothing else names the finding)
+    parts = planted(seed_build, {"studies/luna-2024.yaml": 'finding:luna2024-01 rdfs:comment "edited" .'})
+    report = check_file_modules(seed_build.ontology, parts, proofs)
+    assert report.consistent and report.checked == 1
+
+
+def test_a_clash_stops_the_build_with_a_line_for_each_file(seed_build, proofs):
+    from dataclasses import replace
+
+    from pvkg.pipeline import check_build
+
+    build = replace(seed_build, parts=planted(seed_build, PLANTED["a finding of two disjoint kinds"]), proofs=proofs)
+    with pytest.raises(InconsistencyError) as caught:
+        check_build(build, pipeline_stages())
+    assert caught.value.lines() == ["studies/luna-2024.yaml: the data are inconsistent with the ontology under "
+                                    "OWL 2 DL (HermiT); a resource breaks a disjointness or a closed set, e.g. a "
+                                    "finding of two kinds or with both directions"]
+
+
+def pipeline_stages():
+    from pvkg.pipeline import Stages
+
+    return Stages()
+
+
+def test_an_ontology_with_an_axiom_kind_modules_do_not_cover_is_checked_whole(seed_build):
+    """A property chain can make a clash of resources no module holds together: the build then checks the
+    whole graph, and still finds the seed consistent."""
+    from rdflib import Graph
+
+    from pvkg.reason import check_file_modules, unsupported_axioms
+
+    ontology = Graph() + seed_build.ontology
+    ontology.parse(data=PREFIXES + "pvkg:about owl:propertyChainAxiom ( pvkg:reportedIn pvkg:about ) .",
+                   format="turtle")
+    assert unsupported_axioms(ontology) == ["http://www.w3.org/2002/07/owl#propertyChainAxiom"]
+    assert unsupported_axioms(seed_build.ontology) == []
+    report = check_file_modules(ontology, seed_build.parts)
+    assert report.consistent and report.checked == len(seed_build.parts.triples)
