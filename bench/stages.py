@@ -31,35 +31,42 @@ def _timed(function, *args):
 
 
 def build(corpus: Path, work: Path) -> dict:
-    """A cold build without the reasoner, stage by stage, as `pvkg build --no-reason` runs it (the quality
-    checks read the Turtle that is then written; 'turtle' includes writing it with its description)."""
+    """A cold `pvkg build` (the default path, consistency check included), stage by stage as it runs (the
+    quality checks read the Turtle that is then written; 'turtle' includes writing it with its description
+    and the caches)."""
     from pvkg import pipeline, resources
     from pvkg.load import corpus_to_parts, load_ontology
     from pvkg.quality import load_checks, require_quality
+    from pvkg.reason import ProofCache
     from pvkg.studies import read_corpus
     from pvkg.validate import ValidationCache, validate_parts
 
     corpus_data, read_s = _timed(read_corpus, [corpus], resources.vocabulary_files())
     parts, rdf_s = _timed(corpus_to_parts, corpus_data)
     ontology, ontology_s = _timed(load_ontology)
-    cache = ValidationCache.open(work / pipeline.CACHE_DIR / "validation.json", pipeline.validation_inputs())
+    cache = ValidationCache.open(work / pipeline.CACHE_DIR / pipeline.VALIDATION_CACHE_FILE,
+                                 pipeline.validation_inputs())
     cache.entries.clear()  # cold: validate everything
     report, shacl_s = _timed(validate_parts, ontology, parts, None, cache)
     if not report.conforms:
         raise SystemExit(f"the corpus does not validate: {report.problems[0]}")
-    result = pipeline.Build(corpus_data, ontology, parts, report, cache=cache)
+    proofs = ProofCache.open(work / pipeline.CACHE_DIR / pipeline.PROOF_CACHE_FILE, pipeline.ontology_inputs())
+    proofs.proved.clear()  # cold: check everything
+    result = pipeline.Build(corpus_data, ontology, parts, report, cache=cache, proofs=proofs)
     triples, union_s = _timed(lambda: result.triples)
     data, turtle_s = _timed(lambda: result.turtle)
     _, quality_s = _timed(require_quality, data, load_checks())
-    _, write_s = _timed(pipeline.write_build, result, work)  # the graph, void.ttl, the cache, as pvkg build does
+    consistency, reason_s = _timed(pipeline.check_build, result, pipeline.Stages())
+    _, write_s = _timed(pipeline.write_build, result, work)  # the graph, void.ttl, the caches, as pvkg build does
     return {"triples": len(triples), "studies": len(corpus_data.studies), "findings": len(corpus_data.findings),
             "read_yaml": read_s, "rdf": rdf_s + ontology_s + union_s, "shacl": shacl_s, "quality": quality_s,
-            "turtle": turtle_s + write_s, "turtle_bytes": len(data)}
+            "reason": reason_s, "files_checked": consistency.checked, "turtle": turtle_s + write_s,
+            "turtle_bytes": len(data)}
 
 
 def rebuild(corpus: Path, work: Path) -> dict:
-    """`pvkg build --no-reason` as a user runs it after editing one study file (the whole command, imports
-    included), then the file is put back."""
+    """`pvkg build` as a user runs it after editing one study file (the whole command, imports and the
+    consistency check included; the build stage left its caches), then the file is put back."""
     import subprocess
 
     study = sorted((corpus / "generated").glob("*.yaml"))[0]
@@ -67,35 +74,46 @@ def rebuild(corpus: Path, work: Path) -> dict:
     study.write_bytes(original.replace(b"statement: ", b"statement: Edited. ", 1))
     try:
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pvkg", "build", "--no-reason", "--studies", str(corpus),
-                               "--out", str(work)], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "pvkg", "build", "--studies", str(corpus), "--out", str(work)],
+                              capture_output=True, text=True)
         seconds = time.perf_counter() - started
     finally:
         study.write_bytes(original)
     if done.returncode != 0:
         raise SystemExit(done.stderr)
-    validated = next((line.split()[2] for line in done.stdout.splitlines() if "files validated" in line), "?")
-    return {"rebuild": seconds, "files_validated": validated}
+    redone = {}  # 'files validated' and 'files checked' of the summary: how many files the rebuild redid
+    for line in done.stdout.splitlines():
+        words = line.split()
+        if words[:2] in (["files", "validated"], ["files", "checked"]):
+            redone[f"files_{words[1]}"] = int(words[2])
+    return {"rebuild": seconds, **redone}
 
 
 def hermit(corpus: Path, work: Path) -> dict:
-    """HermiT over the ontology, the vocabulary and a sample: the first synthetic study."""
-    from rdflib import Graph
+    """The baseline of the build's file-by-file check: HermiT over the whole graph at once (as `pvkg check`
+    runs it), the ontology's classes included. Then the build's check of the same data with a clash planted
+    in one synthetic study file's triples (a finding given a second, disjoint kind), the other modules
+    proved by the build stage: the clash must be reported, with that file."""
+    from rdflib import RDF, URIRef
 
-    from pvkg import resources
-    from pvkg.load import corpus_to_parts, load_ontology
-    from pvkg.reason import check_consistency
-    from pvkg.studies import read_corpus
+    from pvkg import pipeline
+    from pvkg.load import DataParts
+    from pvkg.reason import ProofCache, check_consistency, check_file_modules
 
-    parts = corpus_to_parts(read_corpus([corpus], resources.vocabulary_files()))
-    sample = load_ontology()
-    chosen = [f for f in parts.triples if "/vocabulary/" in f or f.startswith("vocabulary/")]
-    chosen.append(next(f for f in parts.triples if "/generated/" in f))
-    for file in chosen:
-        for triple in parts.triples[file]:
-            sample.add(triple)
-    report, seconds = _timed(check_consistency, Graph() + sample)
-    return {"hermit": seconds, "sample_triples": len(sample), "consistent": report.ok}
+    result = pipeline.build_graph([corpus], reason=False)
+    whole, whole_s = _timed(check_consistency, result.graph)
+    planted_in = next(f for f in result.parts.triples if "/generated/" in f)
+    finding = next(t[0] for t in result.parts.triples[planted_in] if "/finding/" in str(t[0]))
+    kinds = [URIRef(f"https://w3id.org/pvkg/ontology#{k}") for k in ("ValueFinding", "FactorFinding")]
+    kind = next(k for k in kinds if (finding, RDF.type, k) not in result.parts.triples[planted_in])
+    triples = dict(result.parts.triples)
+    triples[planted_in] = [*triples[planted_in], (finding, RDF.type, kind)]
+    proofs = ProofCache.open(work / pipeline.CACHE_DIR / pipeline.PROOF_CACHE_FILE, pipeline.ontology_inputs())
+    report, planted_s = _timed(check_file_modules, result.ontology, DataParts(triples, result.parts.sources),
+                               proofs)
+    return {"hermit_whole": whole_s, "whole_consistent": whole.ok, "whole_triples": len(result.graph),
+            "planted": planted_s, "planted_reported": report.inconsistent_files == [planted_in],
+            "planted_checked": report.checked}
 
 
 def _queries(store_factory, repeat: int) -> dict:
