@@ -254,42 +254,55 @@ def file_modules(parts: DataParts, ontology: Graph) -> list[Module]:
     return [index.module(files) for files in groups.values()]
 
 
+_TYPE = nt_term(RDF.type)
+
+
+def _text(term: Node) -> str:
+    """nt_term, quicker for IRIs (most terms): rdflib's own comparisons and hashes are Python code."""
+    return f"<{term}>" if type(term) is URIRef else nt_term(term)
+
+
 class _Index:
-    """The data indexed for modules: each triple's N-Triples line (made once), the triples with each
-    subject, which files point at each resource by each predicate, and which files must go together."""
+    """The data indexed for modules, in N-Triples text (compared and hashed as plain strings): each file's
+    triples, the triples with each subject, which files point at each resource by each predicate, the
+    triples of identifying properties by object, and which files must go together."""
 
     def __init__(self, parts: DataParts, functional: set[Node], identifying: set[Node]):
-        self.parts = parts
-        self.line_of: dict[Triple, str] = {}
-        self.described: dict[Node, list[Triple]] = defaultdict(list)
-        self.pointers: dict[Node, dict[Node, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self.identified: dict[Node, list[Triple]] = defaultdict(list)  # object -> its identifying triples
+        functional_text, identifying_text = {_text(p) for p in functional}, {_text(p) for p in identifying}
+        self.own: dict[str, list[tuple[str, str, str, str]]] = {}  # file -> (subject, predicate, object, line)
+        self.described: dict[str, list[str]] = defaultdict(list)  # subject -> lines
+        self.pointers: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.identified: dict[str, list[str]] = defaultdict(list)  # object -> lines of identifying properties
         self.together = _Files(parts.triples)
-        values: dict[tuple[Node, Node], tuple[str, Node]] = {}  # (subject, functional property) -> file, value
+        seen: set[str] = set()
+        values: dict[tuple[str, str], tuple[str, str]] = {}  # (subject, functional property) -> file, value
         for file, triples in parts.triples.items():
-            for t in triples:
-                if t[1] != RDF.type and isinstance(t[2], URIRef):
-                    self.pointers[t[2]][t[1]].add(file)
-                if t in self.line_of:
+            own = self.own[file] = []
+            for subject, predicate, obj in triples:
+                s, p, o = _text(subject), f"<{predicate}>", _text(obj)
+                line = f"{s} {p} {o} ."
+                own.append((s, p, o, line))
+                if p != _TYPE and o[0] == "<":
+                    self.pointers[o][p].add(file)
+                if line in seen:
                     continue
-                self.line_of[t] = f"{nt_term(t[0])} {nt_term(t[1])} {nt_term(t[2])} ."
-                self.described[t[0]].append(t)
-                if t[1] in functional:
-                    first = values.setdefault((t[0], t[1]), (file, t[2]))
-                    if first[1] != t[2]:
+                seen.add(line)
+                self.described[s].append(line)
+                if p in functional_text:
+                    first = values.setdefault((s, p), (file, o))
+                    if first[1] != o:
                         self.together.join({first[0], file})
-                if t[1] in identifying:
-                    self.identified[t[2]].append(t)
-        for triples in self.identified.values():
-            self.together.join({file for t in triples for file in self.pointers[t[2]][t[1]]})
+                if p in identifying_text:
+                    self.identified[o].append(line)
+                    self.together.join({file, *self.pointers[o][p]})
 
     def module(self, files: list[str]) -> Module:
-        own = [t for file in files for t in self.parts.triples[file]]
-        named = {t[0] for t in own} | {t[2] for t in own if t[1] != RDF.type and isinstance(t[2], URIRef)}
-        lines = {self.line_of[t] for t in own}
+        own = [t for file in files for t in self.own[file]]
+        named = {s for s, _, _, _ in own} | {o for _, p, o, _ in own if p != _TYPE and o[0] == "<"}
+        lines = {line for _, _, _, line in own}
         for resource in named:
-            lines.update(self.line_of[t] for t in self.described.get(resource, ()))
-            lines.update(self.line_of[t] for t in self.identified.get(resource, ()))
+            lines.update(self.described.get(resource, ()))
+            lines.update(self.identified.get(resource, ()))
             for predicate, pointing in self.pointers.get(resource, {}).items():
                 if pointing.isdisjoint(files):  # other files point so, and none of these says it already
                     lines.add(_stand_in(predicate, resource))
@@ -297,11 +310,11 @@ class _Index:
         return Module(tuple(files), ordered, hashlib.sha256("\n".join(ordered).encode("utf-8")).hexdigest())
 
 
-def _stand_in(predicate: Node, resource: Node) -> str:
+def _stand_in(predicate: str, resource: str) -> str:
     """A triple from a fresh individual named for (predicate, resource), the same in every module. Named, not
     a blank node: OWL 2 allows no anonymous individual in some axioms (owl:differentFrom, for one)."""
     label = hashlib.sha256(f"{predicate} {resource}".encode()).hexdigest()[:32]
-    return f"<urn:pvkg:stand-in:{label}> {nt_term(predicate)} {nt_term(resource)} ."
+    return f"<urn:pvkg:stand-in:{label}> {predicate} {resource} ."
 
 
 @dataclass
