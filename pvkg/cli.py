@@ -386,7 +386,12 @@ def serve(
         "--endpoint", help="Serve this SPARQL 1.1 endpoint's graph instead of the built one (a read-only proxy).",
         show_default=False)] = None,
     graph: GraphOption = DEFAULT_GRAPH,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run before it is stopped.")] = 20.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run before it is stopped (and a "
+                                           "request may wait for a canned query's answer).")] = 20.0,
+    answer_timeout: Annotated[float, typer.Option("--answer-timeout", help="Seconds a canned query's answer may take "
+                                                  "to compute (once per version of the graph).")] = 300.0,
+    answer_disk: Annotated[int, typer.Option("--answer-disk", help="Disk the canned queries' stored answers may take, "
+                                             "in MiB; past it, those used longest ago are removed.")] = 1024,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows (or triples) an answer may have.")] = 10000,
     workers: Annotated[int, typer.Option("--workers", help="Query worker processes (0: one per CPU, at least 2).")] = 0,
     worker_memory: Annotated[int, typer.Option("--worker-memory", help="Memory limit of each query worker, in MiB "
@@ -410,12 +415,14 @@ def serve(
     /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
     from .serve import ServeSettings, allow_connections, check_base_url, check_port, create_app, run, store_source
 
-    if min(timeout, max_rows, max_answer_chars, max_connections, idle_timeout, max_header_bytes) <= 0 \
-            or workers < 0 or worker_memory < 0:
-        raise UsageError("--timeout, --max-rows, --max-answer-chars, --max-connections, --idle-timeout and "
-                         "--max-header-bytes must be positive, --workers and --worker-memory 0 or more")
+    if min(timeout, answer_timeout, answer_disk, max_rows, max_answer_chars, max_connections, idle_timeout,
+           max_header_bytes) <= 0 or workers < 0 or worker_memory < 0:
+        raise UsageError("--timeout, --answer-timeout, --answer-disk, --max-rows, --max-answer-chars, "
+                         "--max-connections, --idle-timeout and --max-header-bytes must be positive, --workers and "
+                         "--worker-memory 0 or more")
     check_port(host, port)
-    settings = ServeSettings(timeout=timeout, max_rows=max_rows, workers=workers or max(2, os.cpu_count() or 1),
+    settings = ServeSettings(timeout=timeout, answer_timeout=answer_timeout, answer_disk_mb=answer_disk,
+                             max_rows=max_rows, workers=workers or max(2, os.cpu_count() or 1),
                              worker_memory_mb=worker_memory, max_answer_chars=max_answer_chars,
                              max_connections=max_connections, idle_timeout=idle_timeout,
                              max_header_bytes=max_header_bytes,

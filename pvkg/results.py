@@ -22,7 +22,8 @@ from .query import QueryResult
 FORMATS = ("table", "csv", "tsv", "json", "md")
 
 
-def _plain(term: Node | None) -> str:
+def plain_text(term: Node | None) -> str:
+    """A term as a CSV or TSV cell holds it: an IRI or a literal's text whole, a blank node as _:id."""
     if isinstance(term, BNode):
         return f"_:{term}"
     return "" if term is None else str(term)
@@ -31,7 +32,7 @@ def _plain(term: Node | None) -> str:
 def _readable(term: Node | None) -> str:
     if isinstance(term, URIRef) and str(term).startswith(str(ID)):
         return str(term)[len(str(ID)):]
-    return _plain(term)
+    return plain_text(term)
 
 
 def to_table(result: QueryResult) -> str:
@@ -59,11 +60,12 @@ def _delimited(result: QueryResult, delimiter: str) -> str:
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if delimiter == "," else "\n")
     writer.writerow(result.columns)
     for row in result.rows:
-        writer.writerow([_plain(t) for t in row])
+        writer.writerow([plain_text(t) for t in row])
     return out.getvalue()
 
 
-def _json_term(term: Node) -> dict:
+def json_term(term: Node) -> dict:
+    """A term as a binding of the SPARQL 1.1 Query Results JSON Format writes it."""
     if isinstance(term, URIRef):
         return {"type": "uri", "value": str(term)}
     if isinstance(term, BNode):
@@ -79,7 +81,7 @@ def _json_term(term: Node) -> dict:
 
 def to_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON Format (an unbound variable is left out of its row's bindings)."""
-    bindings = [{name: _json_term(t) for name, t in zip(result.columns, row, strict=True) if t is not None}
+    bindings = [{name: json_term(t) for name, t in zip(result.columns, row, strict=True) if t is not None}
                 for row in result.rows]
     return json.dumps({"head": {"vars": result.columns}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=2) + "\n"

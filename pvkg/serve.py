@@ -2,12 +2,14 @@
 
 - `/sparql`: the SPARQL 1.1 Protocol for queries, read-only. Updates, Graph Store writes and SERVICE are
   refused; each query runs in a worker process under a time, row and memory limit (pvkg/workers.py).
-- `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`.
+- `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`: each answer whole, or
+  a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages).
 - Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/editor`
   (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
   request, Turtle, N-Triples or JSON-LD.
 
-The graph does not change while the server runs, so the pages' and the API's answers are cached.
+The graph does not change while the server runs, so the pages' and the API's answers are cached; the canned
+queries' answers are computed once per version of the graph and kept on disk (pvkg/answers.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import logging
 import resource
 import socket
+import tempfile
 import time
 import urllib.parse
 from collections import defaultdict
@@ -39,6 +42,8 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__, pages, resources
+from .answerfiles import StoredAnswer
+from .answers import CannedAnswers, answer_folder
 from .caching import CachingHeaders
 from .describe import DATASET, DESCRIPTION_FILE, description_bytes
 from .docs import documented_terms
@@ -47,6 +52,7 @@ from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .query import (
     CannedQuery,
+    QueryError,
     QueryResult,
     UnknownConceptError,
     asking_study,
@@ -64,6 +70,8 @@ from .workers import QueryFailure, QueryPool, StoreSource
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 MAX_QUERY_BYTES = 1 << 20  # longer requests are refused (413): no canned or hand-written query comes close
 INCOMING_LIMIT = 500  # references to a resource shown on its page
+PAGE_ROWS = 100  # rows of an answer a question page shows at a time
+PAGING = ("limit", "offset")  # parameters of the API and the question pages that choose rows, not answers
 # ?format= names, for links and clients that cannot set Accept
 FORMAT_NAMES = {
     "json": ("application/sparql-results+json", "application/ld+json"), "xml": ("application/sparql-results+xml",),
@@ -88,7 +96,9 @@ LIMIT 20"""
 class ServeSettings:
     """The server's limits (docs/serving.md lists them with their flags) and its public address."""
 
-    timeout: float = 20.0  # seconds a query may run
+    timeout: float = 20.0  # seconds a query may run, and a request may wait for a canned answer
+    answer_timeout: float = 300.0  # seconds a canned query's answer may take to compute, once per graph version
+    answer_disk_mb: int = 1024  # disk the stored canned answers may take
     max_rows: int = 10000  # rows (or triples) an answer may have
     max_answer_chars: int = 32 * 1024 * 1024  # characters of the terms of an answer
     workers: int = 2
@@ -134,6 +144,53 @@ def negotiate(request: Request, offered: list[str]) -> str:
     return offered[0]
 
 
+@dataclass(frozen=True)
+class Window:
+    """The rows of an answer a request asks for: `limit` rows from row `offset` (counted from 0)."""
+
+    offset: int
+    limit: int
+
+    @classmethod
+    def asked(cls, request: Request, default_limit: int | None, max_limit: int) -> Window | None:
+        """The window of `?limit=&offset=` (a limit of 1 to max_limit, by default default_limit or else
+        max_limit; an offset from 0); None, for the whole answer, when neither is given and there is no default.
+        QueryError for a value that is no whole number in its range."""
+        params = request.query_params
+        if "limit" not in params and "offset" not in params and default_limit is None:
+            return None
+        return cls(offset=_whole_number(params.get("offset"), "offset", 0, 0, None),
+                   limit=_whole_number(params.get("limit"), "limit", min(default_limit or max_limit, max_limit), 1,
+                                       max_limit))
+
+    def links(self, request: Request, total: int) -> dict[str, str]:
+        """The query strings of the first, previous, next and last windows of an answer of `total` rows (those
+        there are), each with the request's other parameters."""
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING]
+
+        def at(offset: int) -> str:
+            return urllib.parse.urlencode([*kept, ("limit", str(self.limit)), ("offset", str(offset))])
+
+        links = {"first": at(0)}
+        if self.offset > 0:
+            links["prev"] = at(max(0, self.offset - self.limit))
+        if self.offset + self.limit < total:
+            links["next"] = at(self.offset + self.limit)
+        if total > 0:  # the last window in the stride of this one
+            links["last"] = at(max(0, self.offset + (total - 1 - self.offset) // self.limit * self.limit))
+        return links
+
+
+def _whole_number(text: str | None, name: str, default: int, least: int, most: int | None) -> int:
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
+    if value < least or (most is not None and value > most):
+        within = f"from {least:,} to {most:,}" if most is not None else f"of {least} or more"
+        raise QueryError(f"{name!r} must be a whole number {within}, not {text!r}")
+    return value
+
+
 def _text_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
@@ -165,6 +222,7 @@ class PvkgServer:
         self.built = built  # the built Turtle, offered for download; None when proxying an endpoint
         self.cache_dir = cache_dir
         self.queries = load_queries()
+        self.answers: CannedAnswers | None = None  # made as the application starts
         self._facts: Facts | None = None
         self._downloads_lock = asyncio.Lock()
 
@@ -330,17 +388,18 @@ class PvkgServer:
     def _canned(self, name: str) -> CannedQuery | None:
         return self.queries.get(name)
 
-    async def _answer(self, query: CannedQuery, given: dict[str, str]) -> QueryResult:
-        """The canned query's answer; QueryError for wrong parameters, UnknownConceptError for a concept the
+    async def _answer(self, query: CannedQuery, given: dict[str, str]) -> StoredAnswer:
+        """The canned query's stored answer; QueryError for wrong parameters, UnknownConceptError for a concept the
         graph does not hold (asked of the graph, like check_concepts), QueryFailure from the workers."""
         text = canned_text(query, given)
         for lookup in concept_lookups(query, given):
             if not (await self.select(lookup.found_text)).rows:
                 raise lookup.error((await self.select(lookup.names_text)).rows)
-        outcome = await self.run(text)
-        assert isinstance(outcome, SelectResult)
-        check_columns(query, outcome.columns)
-        return QueryResult(outcome.columns, outcome.rows)
+        assert self.answers is not None, "the application has started"
+        label = query.name + (f"?{urllib.parse.urlencode(sorted(given.items()))}" if given else "")
+        answer = await self.answers.get(text, label, self.settings.timeout)
+        check_columns(query, list(answer.columns))
+        return answer
 
     def _query_description(self, query: CannedQuery) -> dict:
         return {
@@ -355,34 +414,48 @@ class PvkgServer:
         return JSONResponse({"queries": [self._query_description(q) for q in self.queries.values()]})
 
     async def api_query(self, request: Request) -> Response:
+        """A canned query's answer: whole (sent from its file as it is read), or the page `?limit=&offset=` asks
+        for, with `Link` headers to the first, previous, next and last pages; `X-Total-Count` says how many
+        rows the whole answer has."""
         query = self._canned(request.path_params["name"])
         if query is None:
             return JSONResponse({"error": f"no query {request.path_params['name']!r}; see /api/queries"},
                                 status_code=404)
-        given = {k: v for k, v in request.query_params.items() if k != "format"}
+        given = {k: v for k, v in request.query_params.items() if k != "format" and k not in PAGING}
         try:
-            result = await self._answer(query, given)
+            window = Window.asked(request, default_limit=None, max_limit=self.settings.max_rows)
+            answer = await self._answer(query, given)
         except QueryFailure as e:
-            return JSONResponse({"error": str(e)}, status_code=e.status)
+            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
+            return JSONResponse({"error": str(e)}, status_code=e.status, headers=headers)
         except UnknownConceptError as e:  # the graph holds no such concept
             return JSONResponse({"error": str(e), "suggestions": e.suggestions}, status_code=404)
         except PvkgError as e:  # wrong parameters
             return JSONResponse({"error": str(e)}, status_code=400)
         media_type = negotiate(request, ["application/sparql-results+json", "application/json", "text/csv"])
-        body = SELECT_MEDIA_TYPES[media_type](result)
-        return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
+        form = "csv" if media_type == "text/csv" else "json"
+        headers = {"Vary": "Accept", "X-Total-Count": str(answer.rows)}
+        if window is None:
+            return FileResponse(answer.path(form), media_type=_text_type(media_type), headers=headers)
+        body = await asyncio.to_thread(answer.page, form, window.offset, window.limit)
+        links = window.links(request, answer.rows)
+        headers["Link"] = ", ".join(f'<{self.settings.url(request.url.path)}?{target}>; rel="{rel}"'
+                                    for rel, target in links.items())
+        return Response(body, media_type=_text_type(media_type), headers=headers)
 
     async def query_page(self, request: Request) -> Response:
         query = self._canned(request.path_params["name"])
         if query is None:
             return self.error_page(404, f"There is no query named {request.path_params['name']!r}.")
-        given = {k: v for k, v in request.query_params.items() if v != ""}
+        given = {k: v for k, v in request.query_params.items() if v != "" and k not in PAGING}
         values = {p.name: given.get(p.name, p.default or "") for p in query.parameters}
-        result, error, status = None, None, 200
+        answer, rows, window, error, status = None, [], None, None, 200
         missing = [p.name for p in query.parameters if p.default is None and p.name not in given]
         if not missing:
             try:
-                result = await self._answer(query, given)
+                window = Window.asked(request, default_limit=PAGE_ROWS, max_limit=self.settings.max_rows)
+                answer = await self._answer(query, given)
+                rows = await asyncio.to_thread(answer.page_rows, window.offset, window.limit)
             except QueryFailure as e:
                 error, status = str(e), e.status
             except UnknownConceptError as e:
@@ -393,9 +466,11 @@ class PvkgServer:
         link_params = urllib.parse.urlencode({k: v for k, v in values.items() if v})
         editor = urllib.parse.urlencode({"query": canned_text(query, values) if not missing and not error
                                          else query.text})
+        page_links = {rel: f"/queries/{query.name}?{target}" for rel, target in
+                      window.links(request, answer.rows).items()} if answer is not None and window is not None else {}
         return self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
-                         values=values, result=result, error=error, editor_query=editor,
-                         api_path=f"/api/queries/{query.name}?{link_params}",
+                         values=values, answer=answer, rows=rows, window=window, page_links=page_links, error=error,
+                         editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
                          csv_path=f"/api/queries/{query.name}?{urllib.parse.urlencode({**values, 'format': 'csv'})}")
 
     async def _asked_by(self, query: CannedQuery) -> str:
@@ -406,7 +481,7 @@ class PvkgServer:
         return str(query.asked_by or "")
 
     def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document(self.queries))
+        return JSONResponse(openapi_document(self.queries, self.settings.max_rows))
 
     # -- the start page, the editor, downloads ----------------------------------------------------------
 
@@ -605,9 +680,9 @@ def _grouped(pairs) -> list[tuple[Node, list[Node]]]:
     return sorted(grouped.items(), key=lambda item: str(item[0]))
 
 
-def openapi_document(queries: dict[str, CannedQuery]) -> dict:
+def openapi_document(queries: dict[str, CannedQuery], max_rows: int) -> dict:
     """OpenAPI 3.1 for the canned-query API: one GET operation per query, carrying its title, research
-    question and parameters (in the spirit of grlc)."""
+    question and parameters (in the spirit of grlc), and the paging parameters (at most `max_rows` rows a page)."""
     sparql_json = {"type": "object", "required": ["head", "results"],
                    "properties": {"head": {"type": "object"}, "results": {"type": "object"}}}
     error = {"description": "The parameters are wrong, or the query could not be answered in time.",
@@ -625,9 +700,18 @@ def openapi_document(queries: dict[str, CannedQuery]) -> dict:
             "schema": {"type": "string", **({"default": p.default} if p.default is not None else {}),
                        **({"pattern": "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"} if p.type == "language" else {})},
         } for p in query.parameters]
-        parameters.append({"name": "format", "in": "query", "required": False,
-                           "description": "json (SPARQL 1.1 results JSON) or csv; overrides Accept",
-                           "schema": {"type": "string", "enum": ["json", "csv"]}})
+        parameters += [
+            {"name": "format", "in": "query", "required": False,
+             "description": "json (SPARQL 1.1 results JSON) or csv; overrides Accept",
+             "schema": {"type": "string", "enum": ["json", "csv"]}},
+            {"name": "limit", "in": "query", "required": False,
+             "description": f"Rows of one page (with offset, or alone from the first row). Without limit and "
+                            f"offset the whole answer is sent. Default with offset: {max_rows:,}",
+             "schema": {"type": "integer", "minimum": 1, "maximum": max_rows}},
+            {"name": "offset", "in": "query", "required": False,
+             "description": "The first row of the page, counted from 0, in the answer's fixed order",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        ]
         description = query.description
         if query.question:
             description = f"Research question (asked by {query.asked_by}): {query.question}\n\n{description}"
@@ -635,10 +719,10 @@ def openapi_document(queries: dict[str, CannedQuery]) -> dict:
             "operationId": _operation_id(query.name), "summary": query.title, "description": description,
             "tags": ["research questions" if query.question else "queries"], "parameters": parameters,
             "responses": {
-                "200": {"description": f"Rows with the columns {', '.join(query.columns)}", "content": {
-                    "application/sparql-results+json": {"schema": sparql_json},
-                    "application/json": {"schema": sparql_json},
-                    "text/csv": {"schema": {"type": "string"}}}},
+                "200": {"description": f"Rows with the columns {', '.join(query.columns)}", "headers": PAGE_HEADERS,
+                        "content": {"application/sparql-results+json": {"schema": sparql_json},
+                                    "application/json": {"schema": sparql_json},
+                                    "text/csv": {"schema": {"type": "string"}}}},
                 "400": error, "503": error,
                 **({"404": {"description": "No concept of the graph has the given id or label; the error names "
                                            "the nearest ids.",
@@ -660,6 +744,13 @@ def openapi_document(queries: dict[str, CannedQuery]) -> dict:
     }
 
 
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "The rows of the whole answer", "schema": {"type": "integer"}},
+    "Link": {"description": "With limit or offset: the first, previous (prev), next and last pages of the answer, "
+                            "as RFC 8288 links (those there are)", "schema": {"type": "string"}},
+}
+
+
 def _operation_id(name: str) -> str:
     head, *rest = name.split("-")
     return head + "".join(part.capitalize() for part in rest)
@@ -671,18 +762,22 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
     pool = QueryPool(source, workers=settings.workers, timeout=settings.timeout, max_rows=settings.max_rows,
                      memory_mb=settings.worker_memory_mb, queue=settings.queue, max_chars=settings.max_answer_chars)
     server = PvkgServer(pool, settings, built, cache_dir)
+    log = logging.getLogger("uvicorn.error")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await asyncio.to_thread(pool.start)
         if source.engine != "endpoint":
-            logging.getLogger("uvicorn.error").info(
-                "query workers: %s", "no network (each in a network namespace of its own)" if pool.isolated else
-                "this kernel allows no network namespace; SERVICE is refused by reading the query only")
-        try:
-            yield
-        finally:
-            pool.close()
+            log.info("query workers: %s", "no network (each in a network namespace of its own)" if pool.isolated else
+                     "this kernel allows no network namespace; SERVICE is refused by reading the query only")
+        with _answers_folder(source, built, cache_dir) as folder:
+            server.answers = CannedAnswers(pool, folder, settings.answer_timeout, settings.answer_disk_mb << 20, log)
+            try:
+                await asyncio.to_thread(server.answers.open)
+                yield
+            finally:
+                server.answers.close()
+                pool.close()
 
     static = Path(pages.__file__).parent / "static"
     routes = [
@@ -704,12 +799,24 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
         Route("/{path:path}", server.resource_at_path),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=READ_METHODS,
-                             allow_headers=["Accept", "Content-Type", "If-None-Match"], max_age=3600),
+                             allow_headers=["Accept", "Content-Type", "If-None-Match"], max_age=3600,
+                             expose_headers=["Link", "X-Total-Count", "Retry-After"]),  # paging, for scripts
                   Middleware(CachingHeaders, last_modified=built.stat().st_mtime if built is not None else None),
                   Middleware(HeadLimit, max_bytes=settings.max_header_bytes)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.server = server
     return app
+
+
+@contextlib.contextmanager
+def _answers_folder(source: StoreSource, built: Path | None, cache_dir: Path | None):
+    """Where the canned answers are kept: beside the built graph, for every run of the server over that version of
+    it; for a remote endpoint, whose graph has no version pvkg knows, in a temporary folder for this run."""
+    if built is not None and cache_dir is not None:
+        yield answer_folder(cache_dir, built, source.engine)
+    else:
+        with tempfile.TemporaryDirectory(prefix="pvkg-answers-") as folder:
+            yield Path(folder)
 
 
 def store_source(engine: str, built: Path | None, cache_dir: Path | None, endpoint: Endpoint | None = None,

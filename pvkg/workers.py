@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .answerfiles import write_answer
 from .errors import PvkgError
 from .remote import Endpoint, RemoteError
 from .store import (
@@ -42,10 +43,14 @@ DETERMINISTIC_FAILURES = (400, 403, 422)
 
 
 class QueryFailure(PvkgError):
-    """A query the server could not answer, with the HTTP status that says why."""
+    """A query the server could not answer, with the HTTP status that says why. `ran` is False when no worker
+    ran the query (the server was busy), so that asking again may well succeed; `retry_after`, when set, is the
+    seconds after which asking again is worth it."""
 
-    def __init__(self, message: str, status: int):
+    def __init__(self, message: str, status: int, ran: bool = True, retry_after: int | None = None):
         self.status = status
+        self.ran = ran
+        self.retry_after = retry_after
         super().__init__(message)
 
 
@@ -84,9 +89,17 @@ def answer_size(outcome: QueryOutcome) -> int:
     return sum(len(term) for item in items for term in item if term is not None)
 
 
-def _answer(store: Store, text: str, max_rows: int | None, max_chars: int | None) -> tuple[str, object]:
+def _answer(store: Store, text: str, max_rows: int | None, max_chars: int | None,
+            target: tuple[Path, str] | None) -> tuple[str, object]:
+    """A worker's reply to one query: (status, the outcome or a message). With a `target` (folder, key), the
+    outcome, which must be a SELECT's, is written there as an answer's files (answerfiles.py) and the reply
+    is ("ok", their size in bytes)."""
     try:
         outcome = store.execute(text, max_rows)
+        if target is not None:
+            if not isinstance(outcome, SelectResult):
+                return "query", "a canned query must be a SELECT query"
+            return "ok", write_answer(outcome.columns, outcome.rows, *target)
     except ResultLimitError as e:
         return "limit", str(e)
     except RefusedQueryError as e:
@@ -95,7 +108,7 @@ def _answer(store: Store, text: str, max_rows: int | None, max_chars: int | None
         return "remote", str(e)
     except MemoryError:
         return "memory", "the query needs more memory than a worker may use"
-    except OSError as e:  # the store could not be read: not the query's fault
+    except OSError as e:  # the store could not be read, or the answer written: not the query's fault
         return "store", f"{type(e).__name__}: {e}"
     except Exception as e:  # noqa: BLE001 - the graph is fixed, so what the engine refuses is the query
         return "query", " ".join(str(e).split())[:500] or type(e).__name__
@@ -125,8 +138,8 @@ def isolate_network() -> bool:
 
 def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
     """A worker's life: leave the network (an embedded store needs none), open the store, say 'ready' and
-    whether the network is out of reach, then answer (text, max_rows, max_chars) requests until the pipe
-    closes."""
+    whether the network is out of reach, then answer (text, max_rows, max_chars, target) requests until the
+    pipe closes."""
     isolated = source.engine != "endpoint" and isolate_network()
     if memory_mb:
         limit = memory_mb * 1024 * 1024
@@ -139,10 +152,10 @@ def _serve_requests(connection, source: StoreSource, memory_mb: int) -> None:
     connection.send(("ready", isolated))
     while True:
         try:
-            text, max_rows, max_chars = connection.recv()
+            text, max_rows, max_chars, target = connection.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
-        connection.send(_answer(store, text, max_rows, max_chars))
+        connection.send(_answer(store, text, max_rows, max_chars, target))
 
 
 class _WorkerDied(Exception):
@@ -172,9 +185,10 @@ class _Worker:
             raise QueryFailure(f"a query worker could not open the store: {message}", 500)
         self.isolated = bool(message)
 
-    def call(self, text: str, max_rows: int | None, max_chars: int | None, timeout: float) -> tuple[str, object]:
+    def call(self, text: str, max_rows: int | None, max_chars: int | None, timeout: float,
+             target: tuple[Path, str] | None) -> tuple[str, object]:
         try:
-            self.connection.send((text, max_rows, max_chars))
+            self.connection.send((text, max_rows, max_chars, target))
             if not self.connection.poll(timeout):
                 raise TimeoutError
             return self.connection.recv()
@@ -280,9 +294,19 @@ class QueryPool:
         except QueryFailure as failure:
             return failure.with_traceback(None)
 
-    async def _run(self, text: str, limit: int | None) -> QueryOutcome:
+    async def write_answer(self, text: str, folder: Path, key: str, timeout: float) -> int:
+        """Run a SELECT query with no row or character limit, under its own time limit, and have the worker
+        write its answer into `folder` under `key` (answerfiles.py): the answer never passes through this
+        process. The bytes written."""
+        size = await self._run(text, None, timeout=timeout, target=(folder, key))
+        assert isinstance(size, int)
+        return size
+
+    async def _run(self, text: str, limit: int | None, timeout: float | None = None,
+                   target: tuple[Path, str] | None = None) -> QueryOutcome | int:
         if self._waiting >= self.queue:
-            raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503)
+            raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503,
+                               ran=False)
         self._waiting += 1
         try:
             worker = await self._idle.get()
@@ -290,7 +314,9 @@ class QueryPool:
             self._waiting -= 1
         loop = asyncio.get_running_loop()
         self.sent += 1
-        future = loop.run_in_executor(self._threads, worker.call, text, limit, self.max_chars, self.timeout)
+        timeout = self.timeout if timeout is None else timeout
+        future = loop.run_in_executor(self._threads, worker.call, text, limit, None if target else self.max_chars,
+                                      timeout, target)
         try:
             status, value = await asyncio.shield(future)
         except asyncio.CancelledError:  # the client went away: the worker comes back when it is done
@@ -298,7 +324,7 @@ class QueryPool:
             raise
         except TimeoutError:
             self._replace(worker)
-            raise QueryFailure(f"the query ran longer than the time limit ({self.timeout:g} s) and was stopped; "
+            raise QueryFailure(f"the query ran longer than the time limit ({timeout:g} s) and was stopped; "
                                f"narrow it, or add a LIMIT", 503) from None
         except _WorkerDied:
             self._replace(worker)
@@ -335,7 +361,7 @@ def _size(outcome: QueryOutcome) -> int:
     return len(outcome.triples) if isinstance(outcome, GraphResult) else 1
 
 
-def _outcome(status: str, value: object) -> QueryOutcome:
+def _outcome(status: str, value: object) -> QueryOutcome | int:
     if status == "ok":
         return value  # type: ignore[return-value]
     statuses = {"limit": 422, "refused": 403, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}

@@ -2,8 +2,9 @@
 (`python -m bench`, stage serve): many concurrent clients sending a fixed mix of requests, each answer's
 status and latency recorded.
 
-The mix: the canned queries of the API, each with several parameter values (answers the server may cache),
-resource and query pages, and hand-written SPARQL whose text no cache has seen (every fourth request).
+The mix: the canned queries of the API, each with several parameter values (answers the server computes once),
+whole and as a page (`limit=100&offset=100`), resource and query pages, and hand-written SPARQL whose text no
+cache has seen (every fourth request). `warm_up` is what a first pass asks for: each API answer and page once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ CONCEPTS = ["value:transparency", "value:accountability", "value:equity", "value
             "factor:user-training", "channel:social-media", "transparency", "Equity"]
 LANGUAGES = ["en", "fa", "es"]
 PAGES = ["/", "/id/value/transparency", "/id/value/equity", "/queries/factors", "/ontology"]
+PAGE = {"limit": "100", "offset": "100"}
 
 
 def planned_requests(base: str, count: int) -> list[tuple[str, str]]:
@@ -35,6 +37,7 @@ def planned_requests(base: str, count: int) -> list[tuple[str, str]]:
                 params = {"lang": lang} if "lang" in names else {}
                 params |= {"concept": concept} if concept else {}
                 api.append(f"{base}/api/queries/{name}?{urllib.parse.urlencode(params)}")
+                api.append(f"{base}/api/queries/{name}?{urllib.parse.urlencode({**params, **PAGE})}")
     plan = []
     for i in range(count):
         if i % 4 == 3:
@@ -45,6 +48,12 @@ def planned_requests(base: str, count: int) -> list[tuple[str, str]]:
         else:
             plan.append(("api", api[i % len(api)]))
     return plan
+
+
+def warm_up(plan: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The requests of a plan that the server answers from what it computes once: each API request and page,
+    once."""
+    return list(dict.fromkeys(item for item in plan if item[0] != "sparql"))
 
 
 def _summary(values: list[float]) -> dict:

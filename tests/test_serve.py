@@ -275,7 +275,7 @@ def test_openapi_describes_each_query_with_its_question_and_parameters(server):
         if query.question:
             assert query.question in operation["description"]
         names = [p["name"] for p in operation["parameters"]]
-        assert names == [p.name for p in query.parameters] + ["format"]
+        assert names == [p.name for p in query.parameters] + ["format", "limit", "offset"]
         required = {p["name"] for p in operation["parameters"] if p["required"]}
         assert required == {p.name for p in query.parameters if p.default is None}
         assert {"application/json", "text/csv"} <= set(operation["responses"]["200"]["content"])
