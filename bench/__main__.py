@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pvkg.progress import shown_stages
+
 from .generate import generate
 
 BENCH = Path(__file__).resolve().parent
@@ -97,6 +99,8 @@ def markdown(results: dict) -> str:
         b, r, h = stages.get("build", {}), stages.get("rebuild", {}), stages.get("hermit", {})
         if "error" in b:
             lines.append(f"| {size} | build failed: {b['error']} |")
+            continue
+        if "triples" not in b:  # the build stage has not run at this size (a run of other stages)
             continue
         lines.append(f"| {size} | {b['triples']:,} | {b['studies']:,} | {b['read_yaml']:.1f} | {b['rdf']:.1f} | "
                      f"{b['shacl']:.1f} | {_seconds(b, 'quality')} | {b['turtle']:.1f} | {b['wall']:.1f} | "
@@ -187,22 +191,26 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(previous.read_text())
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform(terse=True), "date": time.strftime("%Y-%m-%d")}
-    for size in args.sizes.split(","):
-        corpus = args.corpora / size
-        if not (corpus / ".pvkg-bench-corpus").exists():
-            print(f"bench: generating the {size} corpus in {corpus}", file=sys.stderr)
-            generate(corpus, SIZES[size])
-        work = args.work / size
-        results["sizes"].setdefault(size, {})
-        for stage in stages:
-            print(f"bench: {size} {stage} ...", file=sys.stderr, flush=True)
-            outcome = run_stage(stage, corpus, work, args.timeout)
-            results["sizes"][size][stage] = outcome
-            shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in outcome.items()
-                     if not k.startswith(("query:", "rows:"))}
-            print(f"bench: {size} {stage}: {shown}", file=sys.stderr, flush=True)
-        (args.results / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        (args.results / "results.md").write_text(markdown(results))
+    sizes = args.sizes.split(",")
+    with shown_stages() as display:  # on a terminal, a bar over all the stages; the lines below either way
+        display.start(f"running {len(stages)} stage(s) at {len(sizes)} size(s)", len(sizes) * len(stages), "stages")
+        for size in sizes:
+            corpus = args.corpora / size
+            if not (corpus / ".pvkg-bench-corpus").exists():
+                display.note(f"bench: generating the {size} corpus in {corpus}")
+                generate(corpus, SIZES[size])
+            work = args.work / size
+            results["sizes"].setdefault(size, {})
+            for stage in stages:
+                display.note(f"bench: {size} {stage} ...")
+                outcome = run_stage(stage, corpus, work, args.timeout)
+                results["sizes"][size][stage] = outcome
+                shown = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in outcome.items()
+                         if not k.startswith(("query:", "rows:"))}
+                display.note(f"bench: {size} {stage}: {shown}")
+                display.advance()
+            (args.results / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+            (args.results / "results.md").write_text(markdown(results))
     print(markdown(results))
     return 0
 

@@ -49,6 +49,12 @@ _SHORT_STRING = re.compile(r'[\\"\n\r\t\b\f]')
 _LONG_STRING = re.compile(r'[\\"\r\b\f]')  # a """ string keeps its newlines and tabs as they are
 INDENT = "    "
 
+Progress = Callable[[int], None]  # told how many more units of work (triples, files, checks...) are done
+
+
+def no_progress(count: int) -> None:
+    pass
+
 
 def _canonical_blank_nodes(triples: list[Triple]) -> list[Triple]:
     """The triples with every blank node relabelled from its content (unchanged when there are none)."""
