@@ -399,22 +399,20 @@ def export(
 ) -> None:
     """Write the built graph, its ontology or its data in one RDF format; the same graph always gives the
     same bytes."""
-    from .release import GraphParts, check_export, export_bytes
+    from .release import check_export, export_built
 
-    check_export(what, fmt)
+    check_export(what, fmt, created)
     with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
         if out is not None:
             refuse_inputs(out)  # before building, not after
         path, result = _built(studies, dist)
-        with shown_stages() as stages:
-            stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}")
-            parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
-            data = export_bytes(parts, what, fmt, created)
-        if out is None:
-            write_stream(sys.stdout.buffer, data)
-            return
-        write_atomic(out, data)
-    _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
+        with shown_stages(drawn=out is not None or not sys.stdout.isatty()) as stages:
+            pieces = export_built(path, result, what, fmt, created, stages)
+            if out is None:
+                write_stream(sys.stdout.buffer, pieces)
+                return
+            write_atomic(out, pieces)
+    _say(f"Wrote {out} ({out.stat().st_size:,} bytes)", err=True)
 
 
 @app.command()
@@ -489,8 +487,7 @@ def release(
         check_release(out, changelog)  # a missing entry is reported before the build, not after
         result = pipeline.build_graph([studies or resources.default_studies_dir()],
                                       cache_dir=out / pipeline.CACHE_DIR, stages=stages)
-        stages.start(f"writing the release into {out} (every format, nanopublications, docs, report)")
-        files = write_release(result, out, changelog)
+        files = write_release(result, out, changelog, stages=stages)
     _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
                   if f.parent == out})

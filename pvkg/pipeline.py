@@ -130,6 +130,8 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     if not validation.conforms:
         raise ValidationError(validation.problems, files=corpus.files)
     result = Build(corpus, ontology, parts, validation, cache=cache)
+    stages.start(f"writing {len(result.triples):,} triples as Turtle", len(result.triples), "triples")
+    result.turtle = turtle_bytes(result.triples, stages.advance)
     checks = load_checks()
     stages.start(f"running {len(checks)} quality checks on {len(result.triples):,} triples", len(checks), "checks")
     require_quality(result.turtle, checks, sources=result.sources, progress=stages.advance)

@@ -158,15 +158,17 @@ def test_a_build_shows_its_stageson_a_terminal(tmp_path):
     assert stdout.startswith(f"Built {tmp_path / 'pvkg.ttl'}\n  study files")
 
 
-def test_a_build_on_a_terminal_counts_its_files_and_checks(tmp_path):
+def test_a_build_on_a_terminal_counts_its_files_triples_and_checks(tmp_path):
     """The stages that count their work show their count on the terminal, up to its total: the files
-    validated, the quality checks run."""
+    validated, the triples written as Turtle, the quality checks run."""
     code, terminal, stdout = on_a_terminal(["build", "--studies", STUDIES, "--out", tmp_path, "--no-reason"])
     assert code == 0, terminal
     lines = shown_lines(terminal)
     files = len(list(STUDIES.glob("*.yaml"))) + len(resources.vocabulary_files())
+    triples = int(re.search(r"triples\s+(\d+)", stdout).group(1))
     checks = len(load_checks())
-    for description, unit, total in (("files with SHACL", "files", files), ("quality checks on", "checks", checks)):
+    for description, unit, total in (("files with SHACL", "files", files), ("as Turtle", "triples", triples),
+                                     ("quality checks on", "checks", checks)):
         counts = counted(lines, description, unit)
         assert counts and counts[-1] == f"{total:,}", (description, counts, lines[-20:])
         assert all(int(c.split("/")[-1].replace(",", "")) == total for c in counts)  # never another total
