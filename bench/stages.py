@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -230,20 +231,33 @@ RDFLIB_FORMATS = {"nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}  # the basel
 
 
 def export(corpus: Path, work: Path) -> dict:
-    """`pvkg export` of the whole built graph in every format, the VoID description, the ontology docs and
-    the evidence report; then rdflib's serialisers for N-Triples, JSON-LD and RDF/XML as the baseline.
-    Each result is printed as it comes, so a stage stopped by its time limit keeps what it finished."""
+    """`pvkg export` of the whole built graph in every format, each in a process of its own so that its time and
+    peak memory are its own (export_one), the VoID description of the built file; then rdflib's serialisers
+    for N-Triples, JSON-LD and RDF/XML as the baseline. Each result is printed as it comes, so a stage stopped
+    by its time limit keeps what it finished."""
+    import subprocess
+
     from pvkg.describe import dataset_description, description_bytes
     from pvkg.pipeline import GRAPH_FILE, load_built
-    from pvkg.release import GraphParts, export_bytes
+    from pvkg.release import GraphParts
 
     path = work / GRAPH_FILE
-    parts, parse_s = _timed(GraphParts.from_file, path)
-    _emit({"parse": parse_s, "triples": len(parts.ontology) + len(parts.data)})
     for fmt in EXPORT_FORMATS:
-        data, seconds = _timed(export_bytes, parts, "data" if fmt == "nanopub" else "all", fmt)
-        _emit({f"export:{fmt}": seconds, f"bytes:{fmt}": len(data)})
-    _, seconds = _timed(lambda: description_bytes(dataset_description(parts.of("all"), {path.name: path.read_bytes()})))
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "bench.stages", "export-one", "--format", fmt,
+                                  "--corpus", str(corpus), "--work", str(work)], cwd=REPO, stdout=subprocess.PIPE,
+                                 text=True)
+        out = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting again
+        if child.returncode != 0:
+            _emit({f"error:{fmt}": f"exit {child.returncode}"})
+            continue
+        _emit({f"export:{fmt}": seconds, f"peak:{fmt}": usage.ru_maxrss / 1024, **json.loads(out)})
+    parts, parse_s = _timed(GraphParts.from_file, path)
+    _emit({"parse": parse_s, "triples": len(parts.of("all"))})
+    _, seconds = _timed(lambda: description_bytes(dataset_description(parts.of("all"), {path.name: path})))
     _emit({"export:void": seconds})
     graph, _ = _timed(load_built, path)
     for fmt, name in RDFLIB_FORMATS.items():
@@ -252,8 +266,19 @@ def export(corpus: Path, work: Path) -> dict:
     return {}
 
 
-STAGES = {"build": build, "export": export, "rebuild": rebuild, "hermit": hermit, "queries-rdflib": queries_rdflib,
-          "queries-oxigraph": queries_oxigraph, "turtle-rdflib": turtle_rdflib,
+def export_one(corpus: Path, work: Path, fmt: str) -> dict:
+    """What `pvkg export --format FMT` does once the graph is built (all of it; the data for nanopub): read the
+    built file and write the export, here counted rather than kept."""
+    from pvkg.pipeline import GRAPH_FILE
+    from pvkg.release import export_built
+
+    written = sum(len(piece) for piece in export_built(work / GRAPH_FILE, None, "data" if fmt == "nanopub" else "all",
+                                                       fmt))
+    return {f"bytes:{fmt}": written}
+
+
+STAGES = {"build": build, "export": export, "export-one": export_one, "rebuild": rebuild, "hermit": hermit,
+          "queries-rdflib": queries_rdflib, "queries-oxigraph": queries_oxigraph, "turtle-rdflib": turtle_rdflib,
           "publish-oxigraph": publish_oxigraph, "publish-virtuoso": publish_virtuoso, "serve": serve}
 
 
@@ -262,12 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", choices=sorted(STAGES))
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--format", help="export-one: the format to export")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.stage.startswith("queries-"):
         limit = MEMORY_LIMIT_GIB * 2**30
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    print(json.dumps(STAGES[args.stage](args.corpus, args.work)))
+    more = (args.format,) if args.stage == "export-one" else ()
+    print(json.dumps(STAGES[args.stage](args.corpus, args.work, *more)))
     return 0
 
 

@@ -26,6 +26,7 @@ from .export import (
     write_stream,
 )
 from .namespaces import DEFAULT_GRAPH
+from .progress import shown_stages
 from .publish import publish as publish_graph
 from .query import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
 from .remote import DEFAULT_MAX_ROWS, Endpoint
@@ -80,64 +81,6 @@ def _print_table(rows: dict[str, object]) -> None:
         _say(f"  {key:<{width}}  {value}")
 
 
-class _StageLines(pipeline.Stages):
-    """Shows a long command's stages on a terminal (stderr): one line per stage with its counts and elapsed
-    time, the running one with a spinner and a clock, drawn by rich (which typer brings). Nothing is drawn
-    until a stage starts."""
-
-    def __init__(self) -> None:
-        self.progress = None
-        self.task = None
-
-    def start(self, description: str, total: int | None = None, unit: str = "") -> None:
-        if self.progress is None:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(SpinnerColumn(finished_text="[green]done"),
-                                     TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
-                                     console=Console(stderr=True, highlight=False), refresh_per_second=4)
-            self.progress.start()
-        self._finish_task()
-        self.task = self.progress.add_task(printable(description), total=None)
-
-    def note(self, text: str) -> None:
-        if self.progress is None:
-            _say(text, err=True)
-        else:
-            self.progress.console.print(printable(text), markup=False)
-
-    def _finish_task(self) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, total=1, completed=1)
-            self.task = None
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self._finish_task()
-            self.progress.stop()
-
-
-class _Notes(pipeline.Stages):
-    """Where stderr is not a terminal (a pipe, a log, CI): no progress, only the notes, one line each."""
-
-    def note(self, text: str) -> None:
-        _say(text, err=True)
-
-
-@contextmanager
-def _stages() -> Iterator[pipeline.Stages]:
-    """What receives a command's stages: a display on a terminal, only the notes elsewhere."""
-    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
-        yield _Notes()
-        return
-    shown = _StageLines()
-    try:
-        yield shown
-    finally:
-        shown.close()
-
-
 @contextmanager
 def _inputs_kept(studies: Path | None, *more: Path) -> Iterator[None]:
     """Run a command that reads the study files (and `more`): no file it writes may replace one of them."""
@@ -160,7 +103,7 @@ def build(
     reason: Annotated[bool, typer.Option(help="Check consistency with HermiT before writing.")] = True,
 ) -> None:
     """Build the graph from the study files, validate it, check it, and write OUT/pvkg.ttl."""
-    with _inputs_kept(studies), _stages() as stages:
+    with _inputs_kept(studies), shown_stages() as stages:
         _check_build_folder(out)  # before building, not after
         result = pipeline.build_graph([studies or resources.default_studies_dir()], reason=reason,
                                       cache_dir=out / pipeline.CACHE_DIR, stages=stages,
@@ -191,7 +134,7 @@ def validate(
 ) -> None:
     """Validate study files (YAML checks and SHACL shapes) without writing anything."""
     paths = paths or [resources.default_studies_dir()]
-    with _stages() as stages:
+    with shown_stages() as stages:
         result = pipeline.build_graph(paths, reason=False, stages=stages)
     for file in result.corpus.files:
         _say(f"{file}: fine")
@@ -209,7 +152,7 @@ def check(
         show_default=False)] = None,
 ) -> None:
     """Check with HermiT that the ontology and data are consistent, naming unsatisfiable classes."""
-    with _stages() as stages:
+    with shown_stages() as stages:
         if graph:
             stages.start(f"reading {len(graph)} RDF file(s)")
             rdf = pipeline.graph_with_ontology(graph)
@@ -261,7 +204,7 @@ def _built(studies: Path | None, out: Path) -> tuple[Path, pipeline.Build | None
     """The built graph file, built first (and said so) when it is missing or stale. The build may not
     replace a file it reads (`--out ontology` would replace ontology/pvkg.ttl); the graph it replaces is no
     input of the build, though a command that goes on to read it keeps it as one of its own."""
-    with _inputs_kept(studies), _stages() as stages:
+    with _inputs_kept(studies), shown_stages() as stages:
         _check_build_folder(out)
         options = f"{f' --studies {studies}' if studies else ''} --out {out}"
         path, result = pipeline.ensure_built(studies or resources.default_studies_dir(), out, stages,
@@ -368,8 +311,10 @@ def publish(
         return Endpoint(url, user=user, password=password, timeout=timeout)
 
     path, _ = _built(studies, out)
-    report = publish_graph(path, remote(endpoint), graph, query=remote(query_endpoint) if query_endpoint else None,
-                           gsp=remote(gsp) if gsp else None)
+    with shown_stages() as stages:
+        report = publish_graph(path, remote(endpoint), graph,
+                               query=remote(query_endpoint) if query_endpoint else None,
+                               gsp=remote(gsp) if gsp else None, stages=stages)
     _say(f"Published {path} to <{report.graph}> at {report.endpoint} by {report.method}")
     _print_table({"triples here": report.local_triples, "triples there": report.remote_triples,
                   "seconds": f"{report.seconds:.1f}"})
@@ -463,22 +408,20 @@ def export(
 ) -> None:
     """Write the built graph, its ontology or its data in one RDF format; the same graph always gives the
     same bytes."""
-    from .release import GraphParts, check_export, export_bytes
+    from .release import check_export, export_built
 
-    check_export(what, fmt)
+    check_export(what, fmt, created)
     with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
         if out is not None:
             refuse_inputs(out)  # before building, not after
         path, result = _built(studies, dist)
-        with _stages() as stages:
-            stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}")
-            parts = GraphParts.from_build(result) if result is not None else GraphParts.from_file(path)
-            data = export_bytes(parts, what, fmt, created)
-        if out is None:
-            write_stream(sys.stdout.buffer, data)
-            return
-        write_atomic(out, data)
-    _say(f"Wrote {out} ({len(data):,} bytes)", err=True)
+        with shown_stages(drawn=out is not None or not sys.stdout.isatty()) as stages:
+            pieces = export_built(path, result, what, fmt, created, stages)
+            if out is None:
+                write_stream(sys.stdout.buffer, pieces)
+                return
+            write_atomic(out, pieces)
+    _say(f"Wrote {out} ({out.stat().st_size:,} bytes)", err=True)
 
 
 @app.command()
@@ -526,7 +469,7 @@ def _write_pages(out: Path, what: str, studies: Path | None, dist: Path,
         check_replaceable(out)
         refuse_inputs(out, whole_folder=True)
         path, result = _built(studies, dist)
-        with _stages() as stages:
+        with shown_stages() as stages:
             stages.start(f"writing {what} into {out}")
             files = replace_folder(out, lambda folder: write(path, result, folder))
     _say(f"Wrote {out / 'index.html'} ({len(files)} files)")
@@ -547,14 +490,13 @@ def release(
 
     # A release folder is a deliverable: it may hold none of the files the release is made from (a release
     # into a checkout's root would replace its CHANGELOG.md)
-    with _inputs_kept(studies, changelog), _stages() as stages:
+    with _inputs_kept(studies, changelog), shown_stages() as stages:
         check_folder(out)
         refuse_inputs(out, whole_folder=True)
         check_release(out, changelog)  # a missing entry is reported before the build, not after
         result = pipeline.build_graph([studies or resources.default_studies_dir()],
                                       cache_dir=out / pipeline.CACHE_DIR, stages=stages)
-        stages.start(f"writing the release into {out} (every format, nanopublications, docs, report)")
-        files = write_release(result, out, changelog)
+        files = write_release(result, out, changelog, stages=stages)
     _say(f"Released pvkg {__version__} into {out}: {len(files)} files")
     _print_table({str(f.relative_to(out)): f"{f.stat().st_size:,} bytes" for f in files
                   if f.parent == out})

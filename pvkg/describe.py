@@ -10,6 +10,7 @@ writes more files.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,8 +50,10 @@ def fixed_description() -> Graph:
     return Graph().parse(resources.dataset_file(), format="turtle")
 
 
-def dataset_description(triples: Iterable[Triple], files: dict[str, bytes], version: str = __version__) -> Graph:
-    """VoID + DCAT for a graph made of `triples` and published as `files` (name: content)."""
+def dataset_description(triples: Iterable[Triple], files: dict[str, bytes | Path], version: str = __version__
+                        ) -> Graph:
+    """VoID + DCAT for a graph made of `triples` and published as `files` (name: content, or the file that
+    holds it, read a piece at a time)."""
     graph = fixed_description()
     subjects: set = set()
     objects: set = set()
@@ -89,10 +92,19 @@ def dataset_description(triples: Iterable[Triple], files: dict[str, bytes], vers
     return graph
 
 
-def _add_distribution(graph: Graph, name: str, data: bytes, version: str) -> None:
+def _size_and_digest(data: bytes | Path) -> tuple[int, str]:
+    """The byte size and SHA-256 of some content, or of a file's, read a piece at a time."""
+    if isinstance(data, bytes):
+        return len(data), hashlib.sha256(data).hexdigest()
+    with open(data, "rb") as file:
+        return os.fstat(file.fileno()).st_size, hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _add_distribution(graph: Graph, name: str, data: bytes | Path, version: str) -> None:
     kind = media_type(name)
     if kind is None:
         return
+    size, digest = _size_and_digest(data)
     mime, what = kind
     iri = release_iri(name, version)
     checksum = BNode()
@@ -101,11 +113,10 @@ def _add_distribution(graph: Graph, name: str, data: bytes, version: str) -> Non
                    (iri, DCTERMS.title, Literal(f"{name}: pvkg {version}, {what}", lang="en")),
                    (iri, DCAT.downloadURL, iri), (iri, DCAT.mediaType, URIRef(IANA + mime)),
                    (iri, DCTERMS.format, Literal(mime)), (iri, DCTERMS.license, _licence(graph)),
-                   (iri, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)),
+                   (iri, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)),
                    (iri, SPDX.checksum, checksum),
                    (checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
-                   (checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(),
-                                                          datatype=XSD.hexBinary))]:
+                   (checksum, SPDX.checksumValue, Literal(digest, datatype=XSD.hexBinary))]:
         graph.add(triple)
 
 
@@ -120,6 +131,5 @@ def description_bytes(graph: Graph) -> bytes:
 def write_description(triples: Iterable[Triple], folder: Path, files: list[Path]) -> Path:
     """Describe `files` (in `folder`) as distributions of the dataset made of `triples`: folder/void.ttl."""
     target = folder / DESCRIPTION_FILE
-    contents = {path.name: path.read_bytes() for path in files}
-    write_atomic(target, description_bytes(dataset_description(triples, contents)))
+    write_atomic(target, description_bytes(dataset_description(triples, {path.name: path for path in files})))
     return target

@@ -1,4 +1,5 @@
-"""Stage 8: output. Deterministic Turtle (same input, same bytes) and atomic file writes.
+"""Stage 8: output. Deterministic Turtle, N-Triples, RDF/XML and JSON-LD (same input, same bytes) and atomic
+file writes.
 
 pvkg writes its own Turtle rather than rdflib's: rdflib's serialiser takes over a minute for a million
 triples, and its subject order is its own. Here every subject is a block, `a` first, then predicates and
@@ -6,6 +7,10 @@ objects sorted by their Turtle text, subjects sorted the same way; a blank node 
 place (`[ ... ]`, or `( ... )` for a list), so the ontology's axioms read as they were written. Blank nodes
 that must keep a label are labelled from their content (rdflib's canonicalisation, run on the few triples
 that touch blank nodes), so no label depends on the process that parsed them.
+
+Every writer reads its graph a subject at a time (a TripleSource) and hands out its text as it goes, so that
+an export of a million triples read from the built file never holds them all as rdflib terms (2 GB and
+more), and a file is written a piece at a time (write_atomic, write_stream).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -50,6 +56,117 @@ _LONG_STRING = re.compile(r'[\\"\r\b\f]')  # a """ string keeps its newlines and
 INDENT = "    "
 
 
+# ------------------------------------------------------------------------------------------------------
+# The graph a writer reads: subject by subject
+# ------------------------------------------------------------------------------------------------------
+
+
+class TripleSource(ABC):
+    """A graph as pvkg's writers read it: its subjects, then the triples about each subject in the order the
+    syntax sorts them, so that a source kept outside Python objects (release.IndexedTriples) never has the
+    whole graph in them at once. The few triples that touch a blank node are at hand all together (`blank`),
+    their nodes labelled from their content. Literals are as RDF 1.1 has them (a language tag in lower case,
+    "x"^^xsd:string as "x"), as Oxigraph's parser reads them: the same graph gives the same bytes whichever
+    parser read it."""
+
+    @abstractmethod
+    def subjects(self) -> list[Node]:
+        """Every subject, once."""
+
+    @abstractmethod
+    def about(self, subject: Node) -> list[Triple]:
+        """The triples whose subject is `subject`."""
+
+    @abstractmethod
+    def blank(self) -> list[Triple]:
+        """Every triple with a blank node as its subject or object."""
+
+    @abstractmethod
+    def predicates(self) -> set[Node]:
+        """Every predicate, once."""
+
+    @abstractmethod
+    def instances(self, kind: URIRef) -> list[Node]:
+        """The subjects that are `a kind`."""
+
+    def __iter__(self) -> Iterator[Triple]:
+        for subject in self.subjects():
+            yield from self.about(subject)
+
+    def __len__(self) -> int:
+        return sum(len(self.about(s)) for s in self.subjects())
+
+
+def _as_rdf11(triple: Triple) -> Triple:
+    """The triple with its literal as RDF 1.1 has it (and Oxigraph reads it): the language tag in lower case,
+    and "x"^^xsd:string as "x", the same literal."""
+    s, p, o = triple
+    if isinstance(o, Literal):
+        if o.language and o.language != o.language.lower():
+            return s, p, Literal(str(o), lang=o.language.lower())
+        if o.datatype == XSD.string:
+            return s, p, Literal(str(o))
+    return triple
+
+
+class TripleList(TripleSource):
+    """Triples in memory (each once), indexed by subject."""
+
+    def __init__(self, triples: Iterable[Triple]):
+        triples = _canonical_blank_nodes([_as_rdf11(t) for t in dict.fromkeys(triples)])
+        self._by_subject: dict[Node, list[Triple]] = defaultdict(list)
+        for triple in triples:
+            self._by_subject[triple[0]].append(triple)
+        self._blank = [t for t in triples if isinstance(t[0], BNode) or isinstance(t[2], BNode)]
+
+    def subjects(self) -> list[Node]:
+        return list(self._by_subject)
+
+    def about(self, subject: Node) -> list[Triple]:
+        return self._by_subject.get(subject, [])
+
+    def blank(self) -> list[Triple]:
+        return self._blank
+
+    def predicates(self) -> set[Node]:
+        return {t[1] for triples in self._by_subject.values() for t in triples}
+
+    def instances(self, kind: URIRef) -> list[Node]:
+        return [s for s, triples in self._by_subject.items() if any(t[1] == RDF.type and t[2] == kind for t in triples)]
+
+    def __len__(self) -> int:
+        return sum(len(triples) for triples in self._by_subject.values())
+
+
+class UnionSource(TripleSource):
+    """Two sources with no triple in common (the ontology and the data) read as one graph."""
+
+    def __init__(self, first: TripleSource, second: TripleSource):
+        self.parts = (first, second)
+
+    def subjects(self) -> list[Node]:
+        return list(dict.fromkeys(s for part in self.parts for s in part.subjects()))
+
+    def about(self, subject: Node) -> list[Triple]:
+        return [t for part in self.parts for t in part.about(subject)]
+
+    def blank(self) -> list[Triple]:
+        return [t for part in self.parts for t in part.blank()]
+
+    def predicates(self) -> set[Node]:
+        return set().union(*(part.predicates() for part in self.parts))
+
+    def instances(self, kind: URIRef) -> list[Node]:
+        return list(dict.fromkeys(s for part in self.parts for s in part.instances(kind)))
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+
+def as_source(triples: TripleSource | Iterable[Triple]) -> TripleSource:
+    return triples if isinstance(triples, TripleSource) else TripleList(triples)
+
+
 def _canonical_blank_nodes(triples: list[Triple]) -> list[Triple]:
     """The triples with every blank node relabelled from its content (unchanged when there are none)."""
     touched = [t for t in triples if isinstance(t[0], BNode) or isinstance(t[2], BNode)]
@@ -62,10 +179,24 @@ def _canonical_blank_nodes(triples: list[Triple]) -> list[Triple]:
     return untouched + list(to_canonical_graph(graph))
 
 
+Progress = Callable[[int], None]  # told how many more units of work (triples, files, checks...) are done
+
+
+def no_progress(count: int) -> None:
+    pass
+
+
+def _in_order(subjects: Iterable[Node], key: Callable[[Node], str]) -> list[Node]:
+    """The subjects sorted by `key`: their text in the syntax being written."""
+    return [s for _, s in sorted(((key(s), s) for s in subjects), key=lambda pair: pair[0])]
+
+
 class Compactor:
     """IRI -> prefix:local with the longest matching namespace (so that a namespace inside another, id:
     inside pvkg's base, wins), where the rest of the IRI is a local name the syntax allows (`local`; by
     default any non-empty rest not starting with '//', as JSON-LD allows). Each syntax's writer uses one."""
+
+    REMEMBERED = 100_000  # IRIs whose split is kept: the ones a graph repeats, not every IRI of a large one
 
     def __init__(self, prefixes: dict[str, str], local: re.Pattern | None = None):
         self.prefixes = sorted(((str(ns), p) for p, ns in prefixes.items()), key=lambda x: -len(x[0]))
@@ -76,6 +207,8 @@ class Compactor:
         """(prefix, namespace, local name) of the IRI, or None when no prefix fits."""
         text = str(iri)
         if text not in self._done:
+            if len(self._done) >= self.REMEMBERED:
+                self._done.clear()
             found = None
             for ns, prefix in self.prefixes:
                 rest = text[len(ns):]
@@ -92,9 +225,13 @@ class Compactor:
 
 
 class TurtleWriter:
-    def __init__(self, prefixes: dict[str, str]):
+    def __init__(self, prefixes: dict[str, str], progress: Progress = no_progress):
         self.compact = Compactor(prefixes, _LOCAL_NAME)
         self.declared = dict(sorted(prefixes.items()))
+        self.progress = progress
+        self._blank_props: dict[Node, dict[Node, set[Node]]] = {}  # what each blank node says
+        self._uses: dict[Node, int] = {}  # how many triples have each blank node as their object
+        self._inline: set[Node] = set()  # the blank nodes written in place
 
     def iri(self, term: URIRef) -> str:
         return name if (name := self.compact(term)) != str(term) else f"<{term}>"
@@ -119,59 +256,90 @@ class TurtleWriter:
     def header(self) -> str:
         return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in self.declared.items())
 
-    def serialize(self, triples: Iterable[Triple]) -> bytes:
-        return (self.header() + "\n" + self.body(triples)).encode("utf-8")
+    def serialize(self, triples: TripleSource | Iterable[Triple]) -> bytes:
+        return "".join(self.chunks(triples)).encode("utf-8")
 
-    def serialize_graphs(self, graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> bytes:
+    def chunks(self, triples: TripleSource | Iterable[Triple]) -> Iterator[str]:
+        """The Turtle text, a subject block at a time."""
+        yield self.header() + "\n"
+        yield from self.body(triples)
+
+    def graph_chunks(self, graphs: Iterable[tuple[URIRef, TripleSource | Iterable[Triple]]]) -> Iterator[str]:
         """TriG: each named graph as `<name> { ... }`, in the order given. Blocks are not indented inside
         the braces, so that a multi-line literal keeps its text."""
-        parts = [self.header()]
+        yield self.header()
         for name, triples in graphs:
-            parts.append(f"{self.iri(name)} {{\n{self.body(triples)}}}\n")
-        return "\n".join(parts).encode("utf-8")
+            yield f"\n{self.iri(name)} {{\n"
+            yield from self.body(triples)
+            yield "}\n"
 
-    def body(self, triples: Iterable[Triple]) -> str:
-        """The subject blocks of the triples, sorted, each ending in ` .`."""
-        triples = _canonical_blank_nodes(list(triples))
-        by_subject: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
-        uses: dict[BNode, int] = defaultdict(int)
-        for s, p, o in triples:
-            by_subject[s][p].add(o)
+    def body(self, triples: TripleSource | Iterable[Triple]) -> Iterator[str]:
+        """The subject blocks of the triples, sorted, each ending in ` .`, a blank line between two blocks and
+        a line break after the last. A block sorts as its text does, that is as its subject's text followed by
+        a space (no subject's text has one); blocks of blank nodes nothing refers to (`[] ...`) come last."""
+        source = as_source(triples)
+        self._read_blank_nodes(source.blank())
+        named, anonymous = [], []
+        for subject in source.subjects():
+            if subject in self._inline:
+                continue
+            if isinstance(subject, BNode) and subject not in self._uses:
+                anonymous.append(subject)  # an axiom such as owl:AllDisjointClasses: nothing refers to it
+            else:
+                named.append(subject)
+        blocks = 0
+        for subject in _in_order(named, lambda s: self.term(s) + " "):
+            triples = source.about(subject)
+            yield ("\n\n" if blocks else "") + self.block(self.term(subject), triples)
+            blocks += 1
+            self.progress(len(triples))
+        for block in sorted(self.block("[]", source.about(s)) for s in anonymous):
+            yield ("\n\n" if blocks else "") + block
+            blocks += 1
+        self.progress(sum(len(source.about(s)) for s in [*anonymous, *self._inline]))  # the blank nodes' triples
+        if blocks:
+            yield "\n"
+
+    def block(self, head: str, triples: list[Triple]) -> str:
+        props: dict[Node, set[Node]] = defaultdict(set)
+        for _, p, o in triples:
+            props[p].add(o)
+        return f"{head} {self.predicates(props, INDENT)} ."
+
+    def _read_blank_nodes(self, blank: list[Triple]) -> None:
+        """Which blank nodes are written in place (used once as an object, and reached from a written block),
+        and what each blank node says."""
+        props: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
+        uses: dict[Node, int] = defaultdict(int)
+        for s, p, o in blank:
+            if isinstance(s, BNode):
+                props[s][p].add(o)
             if isinstance(o, BNode):
                 uses[o] += 1
-        # a blank node used once as an object is written in place; others keep their (canonical) label
-        inline = {b for b, n in uses.items() if n == 1}
-        inline &= self._reachable(by_subject, inline)
-        self._by_subject, self._inline = by_subject, inline
-        blocks = []
-        for subject in by_subject:
-            if subject in inline:
-                continue
-            if isinstance(subject, BNode) and subject not in uses:
-                head = "[]"  # an axiom such as owl:AllDisjointClasses: nothing refers to it
-            else:
-                head = self.term(subject)
-            blocks.append(f"{head} {self.predicates(subject, INDENT)} .")
-        blocks.sort(key=lambda b: (b.startswith("[]"), b))
-        return "".join(b + "\n\n" for b in blocks[:-1]) + (blocks[-1] + "\n" if blocks else "")
+        once = {b for b, n in uses.items() if n == 1}
+        self._blank_props, self._uses = props, uses
+        self._inline = self._reachable(blank, once)
 
     @staticmethod
-    def _reachable(by_subject: dict[Node, dict[Node, set[Node]]], inline: set[BNode]) -> set[BNode]:
+    def _reachable(blank: list[Triple], once: set[Node]) -> set[Node]:
         """The once-used blank nodes that some written block leads to: those in a cycle of their own would
         otherwise never be written."""
-        seen: set[BNode] = set()
-        stack = [s for s in by_subject if s not in inline]
+        leads: dict[Node, list[Node]] = defaultdict(list)
+        for s, _, o in blank:
+            if o in once:
+                leads[s].append(o)
+        seen: set[Node] = set()
+        stack = [s for s in leads if s not in once]
         while stack:
-            for objects in by_subject.get(stack.pop(), {}).values():
-                for o in objects:
-                    if o in inline and o not in seen:
-                        seen.add(o)
-                        stack.append(o)
+            for o in leads.get(stack.pop(), ()):
+                if o not in seen:
+                    seen.add(o)
+                    stack.append(o)
         return seen
 
-    def predicates(self, subject: Node, indent: str) -> str:
+    def predicates(self, props: dict[Node, set[Node]], indent: str) -> str:
         parts = []
-        for predicate, objects in self._by_subject[subject].items():
+        for predicate, objects in props.items():
             name = "a" if predicate == RDF.type else self.iri(predicate)
             texts = sorted(self.term(o, indent + INDENT) for o in objects)
             parts.append((predicate != RDF.type, name, f"{name} " + f",\n{indent}{INDENT}".join(texts)))
@@ -187,17 +355,16 @@ class TurtleWriter:
             items = self._list_items(term)
             if items is not None:
                 return "( " + " ".join(self.term(i, indent) for i in items) + " )"
-            return f"[ {self.predicates(term, indent + INDENT)} ]"
+            return f"[ {self.predicates(self._blank_props[term], indent + INDENT)} ]"
         return f"_:{term}"
 
     def _list_items(self, node: Node) -> list[Node] | None:
         """The members of a well-formed RDF list starting at `node`, or None."""
         items = []
         while node != RDF.nil:
-            props = self._by_subject.get(node)
-            if (not isinstance(node, BNode) or node not in self._inline or props is None
-                    or set(props) != {RDF.first, RDF.rest} or len(props[RDF.first]) != 1
-                    or len(props[RDF.rest]) != 1):
+            props = self._blank_props.get(node)
+            if (node not in self._inline or props is None or set(props) != {RDF.first, RDF.rest}
+                    or len(props[RDF.first]) != 1 or len(props[RDF.rest]) != 1):
                 return None
             items.append(next(iter(props[RDF.first])))
             node = next(iter(props[RDF.rest]))
@@ -221,24 +388,38 @@ def nt_term(term: Node) -> str:
     return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
 
 
-def _canonical(triples: Iterable[Triple]) -> list[Triple]:
-    return _canonical_blank_nodes(list(triples))
-
-
-def turtle_bytes(triples: Iterable[Triple]) -> bytes:
+def turtle_chunks(triples: TripleSource | Iterable[Triple], progress: Progress = no_progress) -> Iterator[str]:
     """Turtle grouped by subject, subjects, predicates and objects sorted, pvkg's prefixes declared."""
-    return TurtleWriter(prefix_map()).serialize(triples)
+    return TurtleWriter(prefix_map(), progress).chunks(triples)
 
 
-def trig_bytes(graphs: Iterable[tuple[URIRef, Iterable[Triple]]]) -> bytes:
-    """TriG: each (name, triples) pair as a named graph, written as turtle_bytes writes a graph."""
-    return TurtleWriter(prefix_map()).serialize_graphs(graphs)
+def turtle_bytes(triples: TripleSource | Iterable[Triple], progress: Progress = no_progress) -> bytes:
+    return "".join(turtle_chunks(triples, progress)).encode("utf-8")
 
 
-def ntriples_bytes(triples: Iterable[Triple]) -> bytes:
-    """N-Triples, one line per triple, lines sorted, blank nodes labelled from their content."""
-    lines = sorted(f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n" for s, p, o in _canonical(triples))
-    return "".join(lines).encode("utf-8")
+def trig_chunks(graphs: Iterable[tuple[URIRef, TripleSource | Iterable[Triple]]],
+                progress: Progress = no_progress) -> Iterator[str]:
+    """TriG: each (name, triples) pair as a named graph, written as turtle_chunks writes a graph."""
+    return TurtleWriter(prefix_map(), progress).graph_chunks(graphs)
+
+
+def trig_bytes(graphs: Iterable[tuple[URIRef, TripleSource | Iterable[Triple]]]) -> bytes:
+    return "".join(trig_chunks(graphs)).encode("utf-8")
+
+
+def ntriples_chunks(triples: TripleSource | Iterable[Triple], progress: Progress = no_progress) -> Iterator[str]:
+    """N-Triples, one line per triple, lines sorted, blank nodes labelled from their content. The lines of
+    one subject sort together (its text followed by a space begins each, and no subject's text has a space),
+    so they are sorted subject by subject."""
+    source = as_source(triples)
+    for subject in _in_order(source.subjects(), lambda s: nt_term(s) + " "):
+        head, about = nt_term(subject), source.about(subject)
+        yield "".join(sorted(f"{head} {nt_term(p)} {nt_term(o)} .\n" for _, p, o in about))
+        progress(len(about))
+
+
+def ntriples_bytes(triples: TripleSource | Iterable[Triple]) -> bytes:
+    return "".join(ntriples_chunks(triples)).encode("utf-8")
 
 
 def prefix_map() -> dict[str, str]:
@@ -264,11 +445,13 @@ def _xml_escape(text: str, attribute: bool = False) -> str:
 
 class RdfXmlWriter:
     """Plain RDF/XML: one rdf:Description per subject, sorted; one property element per triple, sorted.
-    Blank nodes are rdf:nodeID with their content-derived label."""
+    Blank nodes are rdf:nodeID with their content-derived label. A predicate outside pvkg's prefixes gets a
+    namespace of its own, numbered in the order of the predicates' IRIs."""
 
-    def __init__(self, prefixes: dict[str, str]):
+    def __init__(self, prefixes: dict[str, str], progress: Progress = no_progress):
         self.compact = Compactor(prefixes, _NCNAME)
         self.used: dict[str, str] = {"rdf": str(RDF)}
+        self.progress = progress
 
     def qname(self, predicate: URIRef) -> str:
         text = str(predicate)
@@ -311,22 +494,30 @@ class RdfXmlWriter:
             attribute = ""
         return f"<{name}{attribute}>{_xml_escape(text)}</{name}>"
 
-    def serialize(self, triples: Iterable[Triple]) -> bytes:
-        by_subject: dict[Node, list[str]] = defaultdict(list)
-        for s, p, o in _canonical(triples):
-            by_subject[s].append(self.element(p, o))
-        blocks = sorted(
-            (self.node(s, about=True), f"  <rdf:Description {self.node(s, about=True)}>\n"
-             + "".join(f"    {e}\n" for e in sorted(elements)) + "  </rdf:Description>\n")
-            for s, elements in by_subject.items())
+    def chunks(self, triples: TripleSource | Iterable[Triple]) -> Iterator[str]:
+        """The document, a subject at a time. The root element declares the namespaces of every predicate,
+        so those are named (and a predicate RDF/XML cannot write refused) before anything is written."""
+        source = as_source(triples)
+        for predicate in sorted(source.predicates(), key=str):
+            self.qname(predicate)
         namespaces = "".join(f'\n    xmlns:{p}="{_xml_escape(ns, attribute=True)}"'
                              for p, ns in sorted(self.used.items()))
-        return ('<?xml version="1.0" encoding="utf-8"?>\n'
-                f"<rdf:RDF{namespaces}>\n" + "".join(b for _, b in blocks) + "</rdf:RDF>\n").encode("utf-8")
+        yield f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF{namespaces}>\n'
+        for subject in _in_order(source.subjects(), lambda s: self.node(s, about=True)):
+            about = source.about(subject)
+            elements = sorted(self.element(p, o) for _, p, o in about)
+            yield (f"  <rdf:Description {self.node(subject, about=True)}>\n"
+                   + "".join(f"    {e}\n" for e in elements) + "  </rdf:Description>\n")
+            self.progress(len(about))
+        yield "</rdf:RDF>\n"
 
 
-def rdfxml_bytes(triples: Iterable[Triple]) -> bytes:
-    return RdfXmlWriter(prefix_map()).serialize(triples)
+def rdfxml_chunks(triples: TripleSource | Iterable[Triple], progress: Progress = no_progress) -> Iterator[str]:
+    return RdfXmlWriter(prefix_map(), progress).chunks(triples)
+
+
+def rdfxml_bytes(triples: TripleSource | Iterable[Triple]) -> bytes:
+    return "".join(rdfxml_chunks(triples)).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -389,7 +580,8 @@ class JsonLdWriter:
     language map, say) is written under the property's prefixed name as a full value object, so that
     nothing is lost or changed in meaning."""
 
-    def __init__(self, context: dict):
+    def __init__(self, context: dict, progress: Progress = no_progress):
+        self.progress = progress
         definitions = context["@context"]
         prefixes = {k: v for k, v in definitions.items() if isinstance(v, str) and v.endswith(("/", "#"))}
         self.compact = Compactor(prefixes)
@@ -454,13 +646,22 @@ class JsonLdWriter:
             node[key] = {lang: _one_or_sorted(texts) for lang, texts in by_language.items()}
         return node
 
-    def serialize(self, triples: Iterable[Triple], context_url: str) -> bytes:
-        by_subject: dict[Node, dict[Node, list[Node]]] = defaultdict(lambda: defaultdict(list))
-        for s, p, o in _canonical(triples):
-            by_subject[s][p].append(o)
-        nodes = sorted((self.node(s, props) for s, props in by_subject.items()), key=lambda n: n["@id"])
-        document = {"@context": context_url, "@graph": nodes}
-        return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    def chunks(self, triples: TripleSource | Iterable[Triple], context_url: str) -> Iterator[str]:
+        """The document, a node at a time: the text json.dumps(indent=1, sort_keys=True) gives the whole
+        document (a node object sits two levels deep, and JSON text holds no raw line break)."""
+        source = as_source(triples)
+        start = f'{{\n "@context": {json.dumps(context_url, ensure_ascii=False)},\n "@graph": ['
+        nodes = 0
+        for subject in _in_order(source.subjects(), self.reference):
+            properties: dict[Node, list[Node]] = defaultdict(list)
+            about = source.about(subject)
+            for _, p, o in about:
+                properties[p].append(o)
+            text = json.dumps(self.node(subject, properties), ensure_ascii=False, indent=1, sort_keys=True)
+            yield ("," if nodes else start) + "\n  " + text.replace("\n", "\n  ")
+            nodes += 1
+            self.progress(len(about))
+        yield "\n ]\n}\n" if nodes else start + "]\n}\n"
 
 
 def _one_or_sorted(values: list) -> object:
@@ -473,10 +674,15 @@ def shipped_context() -> dict:
     return json.loads(resources.context_file().read_text(encoding="utf-8"))
 
 
-def jsonld_bytes(triples: Iterable[Triple], context_url: str = CONTEXT_IRI) -> bytes:
+def jsonld_chunks(triples: TripleSource | Iterable[Triple], context_url: str = CONTEXT_IRI,
+                  progress: Progress = no_progress) -> Iterator[str]:
     """JSON-LD that refers to pvkg's context by `context_url` (by default its w3id IRI; a JSON-LD reader
     maps that to the local file, see README) and reads like plain JSON."""
-    return JsonLdWriter(shipped_context()).serialize(triples, context_url)
+    return JsonLdWriter(shipped_context(), progress).chunks(triples, context_url)
+
+
+def jsonld_bytes(triples: TripleSource | Iterable[Triple], context_url: str = CONTEXT_IRI) -> bytes:
+    return "".join(jsonld_chunks(triples, context_url)).encode("utf-8")
 
 
 GRAPH_FORMATS = {  # name: (media type, writer of one graph, name people know it by)
@@ -485,6 +691,8 @@ GRAPH_FORMATS = {  # name: (media type, writer of one graph, name people know it
     "jsonld": ("application/ld+json", jsonld_bytes, "JSON-LD"),
     "rdfxml": ("application/rdf+xml", rdfxml_bytes, "RDF/XML"),
 }
+GRAPH_WRITERS = {"turtle": turtle_chunks, "nt": ntriples_chunks, "jsonld": jsonld_chunks,
+                 "rdfxml": rdfxml_chunks}  # name: writer of one graph, a piece at a time (told of progress)
 EXTENSIONS = {"turtle": "ttl", "nt": "nt", "jsonld": "jsonld", "rdfxml": "rdf", "trig": "trig"}
 
 
@@ -564,13 +772,31 @@ def _locked_temporary(path: Path, folder: bool = False) -> tuple[int, str]:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+Content = bytes | Iterable[bytes]  # what a file is written with: its bytes, or its pieces one after the other
+
+
+def encoded(chunks: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """Pieces of text as UTF-8, gathered into pieces of about `size` characters: fewer, larger writes."""
+    pending: list[str] = []
+    length = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(pending).encode("utf-8")
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8")
+
+
+def write_atomic(path: Path, data: Content) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it into place: a reader (or a
-    crash) sees either the old file or the new one, never a half-written one."""
+    crash) sees either the old file or the new one, never a half-written one. Pieces are written as they
+    come, so a file need never be whole in memory."""
     write_all_atomic({path: data})
 
 
-def write_all_atomic(files: dict[Path, bytes]) -> None:
+def write_all_atomic(files: dict[Path, Content]) -> None:
     """Write several files that belong together (a graph and its description): every one to a temporary
     file on disk first, and only then all renamed into place, so that a failure or a kill before the renames
     leaves every old file as it was. Each temporary file stays locked until it is in place (see
@@ -603,10 +829,11 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
             os.close(fd)  # and with it, the lock
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _write_all(fd: int, data: Content) -> None:
+    for piece in [data] if isinstance(data, bytes) else data:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _sync_folder(folder: Path) -> None:
@@ -617,11 +844,12 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_stream(stream: BinaryIO, data: bytes, name: str = "standard output") -> None:
-    """Write to an open stream such as standard output; a reader that went away (`| head`) ends the output
-    quietly, any other failure (`> /dev/full`) is a WriteError."""
+def write_stream(stream: BinaryIO, data: Content, name: str = "standard output") -> None:
+    """Write to an open stream such as standard output, piece by piece; a reader that went away (`| head`)
+    ends the output quietly, any other failure (`> /dev/full`) is a WriteError."""
     try:
-        stream.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            stream.write(piece)
         stream.flush()
     except BrokenPipeError:
         with suppress(OSError):  # nothing more can reach the reader; stop Python complaining at exit

@@ -14,8 +14,7 @@ pass one (`created`) for a publication.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
@@ -23,7 +22,7 @@ from rdflib.term import Node
 
 from .describe import DATASET, fixed_description
 from .errors import UsageError
-from .export import Triple, TurtleWriter, prefix_map
+from .export import Progress, Triple, TripleSource, TurtleWriter, as_source, no_progress, prefix_map
 from .namespaces import BASE, PVKG
 
 NP = Namespace("http://www.nanopub.org/nschema#")
@@ -36,31 +35,36 @@ MAX_TRIPLES = 1200  # the nanopublication servers refuse larger ones
 STUDY_DESCRIPTION = (DCTERMS.bibliographicCitation, DCTERMS.title, DCTERMS.issued, BIBO.doi)
 
 
-def nanopublications(triples: Iterable[Triple], created: str | None = None
-                     ) -> list[tuple[URIRef, list[tuple[URIRef, list[Triple]]]]]:
+def check_created(created: str | None) -> None:
+    if created is not None and not _DATE_TIME.match(created):
+        raise UsageError(f"--created {created!r} is not an xsd:dateTime; write e.g. 2026-11-24T09:30:00Z")
+
+
+Nanopublication = tuple[URIRef, list[tuple[URIRef, list[Triple]]]]
+
+
+def nanopublications(triples: TripleSource | Iterable[Triple], created: str | None = None,
+                     progress: Progress = no_progress) -> Iterator[Nanopublication]:
     """(nanopublication IRI, [(graph name, triples) for head, assertion, provenance, pubinfo]) for every
-    finding, sorted by the finding's IRI."""
-    by_subject: dict[Node, list[Triple]] = defaultdict(list)
-    findings = []
-    for triple in triples:
-        by_subject[triple[0]].append(triple)
-        if triple[1] == RDF.type and triple[2] == PVKG.Finding:
-            findings.append(triple[0])
+    finding, sorted by the finding's IRI, one at a time; `progress` is told of each finding when it is done."""
+    source = as_source(triples)
+    check_created(created)
     dataset = fixed_description()
     licence = next(dataset.objects(DATASET, DCTERMS.license))
     creator = next(dataset.objects(DATASET, DCTERMS.creator))
-    if created is not None and not _DATE_TIME.match(created):
-        raise UsageError(f"--created {created!r} is not an xsd:dateTime; write e.g. 2026-11-24T09:30:00Z")
-    result = []
-    for finding in sorted(findings):
-        own = by_subject[finding]
+    described: dict[Node, list[Triple]] = {}  # what the provenance says of each study, read once
+    for finding in sorted(source.instances(PVKG.Finding)):
+        own = source.about(finding)
         ident = next((str(o) for _, p, o in own if p == DCTERMS.identifier), str(finding).rsplit("/", 1)[-1])
         this = URIRef(NANOPUB_BASE + ident)
         head, assertion, provenance, pubinfo = (URIRef(f"{this}/{part}")
                                                 for part in ("Head", "assertion", "provenance", "pubinfo"))
         studies = sorted(o for _, p, o in own if p == PVKG.reportedIn)
+        for study in studies:
+            if study not in described:
+                described[study] = [t for t in source.about(study) if t[1] in STUDY_DESCRIPTION]
         prov = [(assertion, PROV.wasDerivedFrom, s) for s in studies]
-        prov += [t for s in studies for t in by_subject[s] if t[1] in STUDY_DESCRIPTION]
+        prov += [t for s in studies for t in described[s]]
         info = [(this, DCTERMS.license, licence), (this, DCTERMS.creator, creator),
                 (this, RDFS.label, Literal(f"pvkg finding {ident}")), (this, NPX.introduces, finding),
                 (this, DCTERMS.isPartOf, DATASET)]
@@ -69,12 +73,18 @@ def nanopublications(triples: Iterable[Triple], created: str | None = None
         graphs = [(head, [(this, RDF.type, NP.Nanopublication), (this, NP.hasAssertion, assertion),
                           (this, NP.hasProvenance, provenance), (this, NP.hasPublicationInfo, pubinfo)]),
                   (assertion, own), (provenance, prov), (pubinfo, info)]
-        result.append((this, graphs))
-    return result
+        yield this, graphs
+        progress(1)
 
 
-def nanopub_bytes(triples: Iterable[Triple], created: str | None = None) -> bytes:
+def nanopub_chunks(triples: TripleSource | Iterable[Triple], created: str | None = None,
+                   progress: Progress = no_progress) -> Iterator[str]:
     """Every finding's nanopublication, one after the other, in one TriG document."""
+    check_created(created)  # now, before the first piece is written
     prefixes = prefix_map() | {"np": str(NP), "npx": str(NPX)}
-    graphs = [g for _, parts in nanopublications(triples, created) for g in parts]
-    return TurtleWriter(prefixes).serialize_graphs(graphs)
+    graphs = (g for _, parts in nanopublications(triples, created, progress) for g in parts)
+    return TurtleWriter(prefixes).graph_chunks(graphs)
+
+
+def nanopub_bytes(triples: TripleSource | Iterable[Triple], created: str | None = None) -> bytes:
+    return "".join(nanopub_chunks(triples, created)).encode("utf-8")

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import UsageError
+from .errors import UsageError, display_path
 from .namespaces import DEFAULT_GRAPH
+from .pipeline import Stages
 from .remote import Endpoint, RemoteError
 
 GRAPH_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^<>"{}|^`\\\x00-\x20]+$')
@@ -46,8 +47,9 @@ def staging_graph(graph: str) -> str:
     return f"{graph}{'-' if '#' in graph else '#'}pvkg-staging"
 
 
-def _ntriples_chunks(triples: list[ox.Triple], size: int) -> list[tuple[str, bool]]:
-    """N-Triples text in chunks of at most `size` triples, each with whether it has blank nodes. Every
+def _ntriples_chunks(triples: list[ox.Triple], size: int) -> list[tuple[str, int, bool]]:
+    """N-Triples text in chunks of at most `size` triples, each with its number of triples and whether it has
+    blank nodes. Every
     triple with a blank node goes into one chunk of its own: a blank node label is scoped to one request,
     so splitting them would split the node. (pvkg's data has none; the ontology's axioms a few dozen.)"""
     def has_blank(t: ox.Triple) -> bool:
@@ -56,7 +58,7 @@ def _ntriples_chunks(triples: list[ox.Triple], size: int) -> list[tuple[str, boo
     with_blank = [t for t in triples if has_blank(t)]
     plain = [t for t in triples if not has_blank(t)]
     groups = ([with_blank] if with_blank else []) + [plain[i:i + size] for i in range(0, len(plain), size)]
-    return [("".join(f"{t} .\n" for t in group), group is with_blank) for group in groups]
+    return [("".join(f"{t} .\n" for t in group), len(group), group is with_blank) for group in groups]
 
 
 def check_graph_iri(graph: str) -> str:
@@ -68,16 +70,20 @@ def check_graph_iri(graph: str) -> str:
 
 
 def publish(built: Path, update: Endpoint, graph: str, query: Endpoint | None = None, gsp: Endpoint | None = None,
-            chunk: int = UPDATE_CHUNK) -> PublishReport:
-    """Replace `graph` on the server with the built graph file, then check the server's triple count."""
+            chunk: int = UPDATE_CHUNK, stages: Stages | None = None) -> PublishReport:
+    """Replace `graph` on the server with the built graph file, then check the server's triple count. Each
+    step is told to `stages` as it starts, and the triples sent by SPARQL Update as each request is done."""
     started = time.perf_counter()
+    stages = stages or Stages()
     check_graph_iri(graph)
     query = query or update
+    stages.start(f"reading {display_path(built)}")
     triples = list(ox.parse(path=str(built), format=ox.RdfFormat.TURTLE))
     staging = staging_graph(graph)
     method = "SPARQL Update"
     loaded = False
     if gsp is not None:
+        stages.start(f"sending {len(triples):,} triples to {gsp.display} (Graph Store protocol)")
         try:
             gsp.request("PUT", built.read_bytes(), "text/turtle", params={"graph": staging},
                         what="Graph Store PUT")
@@ -87,12 +93,17 @@ def publish(built: Path, update: Endpoint, graph: str, query: Endpoint | None = 
                 raise  # credentials, a timeout, an unreachable server: Update would fail the same way
             method = f"SPARQL Update (the Graph Store PUT failed: {str(e).split(': ', 1)[-1][:120]})"
     if not loaded:
+        stages.start(f"sending {len(triples):,} triples to {update.display} by SPARQL Update, {chunk:,} a request",
+                     len(triples), "triples")
         update.update(f"DROP SILENT GRAPH <{staging}>")
-        for text, has_blank in _ntriples_chunks(triples, chunk):
+        for text, size, has_blank in _ntriples_chunks(triples, chunk):
             # blank nodes go in a template (INSERT ... WHERE {}): Virtuoso refuses them in INSERT DATA
             update.update(f"INSERT {{ GRAPH <{staging}> {{\n{text}}} }} WHERE {{}}" if has_blank
                           else f"INSERT DATA {{ GRAPH <{staging}> {{\n{text}}} }}")
+            stages.advance(size)
+    stages.start(f"moving the staging graph into <{graph}>")
     update.update(f"MOVE GRAPH <{staging}> TO GRAPH <{graph}>")
+    stages.start("counting the triples on the server")
     remote = count_triples(query, graph)
     if remote != len(triples):
         raise RemoteError(f"{update.display}: after publishing, graph <{graph}> holds {remote} triples on the "

@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import QualityError
-from .export import Compactor, prefix_map
+from .export import Compactor, Progress, no_progress, prefix_map
 from .load import SourceMap
 from .query import CannedQuery, QueryError, parse_query_file, run_query
 from .store import OxigraphStore, Store
@@ -125,10 +125,10 @@ def _term_text(node: Node | None) -> str:
 
 
 def check_quality(source: Store | Graph | bytes, checks: list[QualityCheck] | None = None,
-                  sources: SourceMap | None = None) -> list[QualityProblem]:
+                  sources: SourceMap | None = None, progress: Progress = no_progress) -> list[QualityProblem]:
     """Run every check (or the ones given) on a store, or on a graph (or its Turtle) loaded into an Oxigraph
     store, and return one problem per row, sorted. With `sources` (the build's SourceMap), a problem about a data
-    resource says the file and line it came from."""
+    resource says the file and line it came from. `progress` is told of each check when it has run."""
     store = quality_store(source) if isinstance(source, Graph | bytes) else source
     problems = set()
     for check in checks if checks is not None else load_checks():
@@ -137,12 +137,13 @@ def check_quality(source: Store | Graph | bytes, checks: list[QualityCheck] | No
             file, line, subject = (place[0].file, place[0].line, place[1]) if place else (None, None, None)
             problems.add(QualityProblem(check.name, _term_text(term), _compact_text(str(message or "")),
                                         file, line, subject))
+        progress(1)
     return sorted(problems, key=lambda p: (p.check, p.term, p.message))
 
 
 def require_quality(source: Store | Graph | bytes, checks: list[QualityCheck] | None = None,
-                    sources: SourceMap | None = None) -> None:
+                    sources: SourceMap | None = None, progress: Progress = no_progress) -> None:
     """Raise a QualityError carrying every problem when any check returns a row."""
-    problems = check_quality(source, checks, sources)
+    problems = check_quality(source, checks, sources, progress)
     if problems:
         raise QualityError(problems)

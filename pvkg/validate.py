@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from rdflib.util import from_n3
 
 from . import __version__, resources
 from .errors import Problem
-from .export import nt_term, write_atomic
+from .export import Progress, no_progress, nt_term, write_atomic
 from .load import DataParts, SourceMap, Triple
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -181,9 +182,10 @@ def _digest(lines) -> str:
 
 def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = None,
                    cache: ValidationCache | None = None, batch_triples: int = BATCH_TRIPLES,
-                   workers: int | None = None) -> ValidationReport:
+                   workers: int | None = None, progress: Progress = no_progress) -> ValidationReport:
     """Validate the data file by file (see the module's docstring), using and filling `cache`. Batches
-    run in up to `workers` processes (default: one per CPU) when there is more than one."""
+    run in up to `workers` processes (default: one per CPU) when there is more than one. `progress` is told
+    of the files done: those found in the cache at once, the others batch by batch."""
     shapes = shapes if shapes is not None else load_shapes()
     cache = cache if cache is not None else ValidationCache(None)
     index: dict[Node, list[Triple]] = defaultdict(list)
@@ -201,6 +203,7 @@ def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = Non
         cached = cache.get(key)
         if cached is not None:
             results += cached
+            progress(1)
         else:
             pending.append((key, lines, subjects))
     batches = list(_batches(pending, batch_triples))
@@ -217,6 +220,7 @@ def validate_parts(ontology: Graph, parts: DataParts, shapes: Graph | None = Non
         for key, part_results in by_key.items():
             cache.put(key, part_results)
             results += part_results
+        progress(len(batch))
     return _report(results, parts.sources)
 
 
@@ -238,15 +242,19 @@ def _validate_lines(lines: list[str], ontology: Graph | None = None, shapes: Gra
     return _shacl(graph, shapes if shapes is not None else _worker["shapes"])
 
 
-def _run_batches(ontology: Graph, shapes: Graph, batches: list[list[str]], workers: int | None) -> list[list[Result]]:
+def _run_batches(ontology: Graph, shapes: Graph, batches: list[list[str]], workers: int | None
+                 ) -> Iterator[list[Result]]:
+    """The results of each batch, in order, each as soon as it (and those before it) are done."""
     workers = min(len(batches), workers or os.cpu_count() or 1)
     if workers <= 1:
-        return [_validate_lines(lines, ontology, shapes) for lines in batches]
+        for lines in batches:
+            yield _validate_lines(lines, ontology, shapes)
+        return
     # 'spawn', not fork: a forked child would slowly copy the whole corpus as reference counts touch it
     context = multiprocessing.get_context("spawn")
     initargs = (ontology.serialize(format="nt"), shapes.serialize(format="nt"))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=initargs) as pool:
-        return list(pool.map(_validate_lines, batches))
+        yield from pool.map(_validate_lines, batches)
 
 
 def _batches(pending: list, limit: int):

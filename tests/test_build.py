@@ -12,7 +12,9 @@ import pytest
 from conftest import REPO, STUDIES
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from terminal import counted, on_a_terminal, shown_lines
 
+from pvkg import resources
 from pvkg.export import write_atomic
 from pvkg.quality import load_checks
 
@@ -142,42 +144,10 @@ def test_every_command_has_help_and_is_in_the_readme(cli):
         assert f"pvkg {command}" in readme, f"the README does not show `pvkg {command}`"
 
 
-def _on_a_terminal(args: list, columns: int = 200) -> tuple[int, str, str]:
-    """Run pvkg with its stderr on a pseudo-terminal (stdout on a pipe): exit code, what the terminal
-    received (escape sequences and all), stdout."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | {"TERM": "xterm"}
-    process = subprocess.Popen([sys.executable, "-m", "pvkg", *map(str, args)], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=slave)
-    os.close(slave)
-    received = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        try:
-            chunk = os.read(master, 65536) if ready else b""
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if ready and not chunk:
-            break
-        received += chunk
-        if not ready and process.poll() is not None:
-            break
-    os.close(master)
-    stdout = process.stdout.read().decode()
-    return process.wait(), received.decode(errors="replace"), stdout
-
-
-def test_a_build_shows_its_stages_on_a_terminal(tmp_path):
+def test_a_build_shows_its_stageson_a_terminal(tmp_path):
     """On a terminal, stderr shows each stage as it runs, with its counts and its elapsed time; stdout (the
     summary) is as without a terminal."""
-    code, terminal, stdout = _on_a_terminal(["build", "--studies", STUDIES, "--out", tmp_path, "--no-reason"])
+    code, terminal, stdout = on_a_terminal(["build", "--studies", STUDIES, "--out", tmp_path, "--no-reason"])
     assert code == 0, terminal
     studies = len(list(STUDIES.glob("*.yaml")))
     for stage in ("reading the study files in", f"converting {studies} studies (", "validating the triples of ",
@@ -186,6 +156,22 @@ def test_a_build_shows_its_stages_on_a_terminal(tmp_path):
         assert stage in terminal, (stage, terminal[-2000:])
     assert re.search(r"done\S* reading the study files in \S+ +\S*0:00:\d\d", terminal), terminal[-2000:]
     assert stdout.startswith(f"Built {tmp_path / 'pvkg.ttl'}\n  study files")
+
+
+def test_a_build_on_a_terminal_counts_its_files_triples_and_checks(tmp_path):
+    """The stages that count their work show their count on the terminal, up to its total: the files
+    validated, the triples written as Turtle, the quality checks run."""
+    code, terminal, stdout = on_a_terminal(["build", "--studies", STUDIES, "--out", tmp_path, "--no-reason"])
+    assert code == 0, terminal
+    lines = shown_lines(terminal)
+    files = len(list(STUDIES.glob("*.yaml"))) + len(resources.vocabulary_files())
+    triples = int(re.search(r"triples\s+(\d+)", stdout).group(1))
+    checks = len(load_checks())
+    for description, unit, total in (("files with SHACL", "files", files), ("as Turtle", "triples", triples),
+                                     ("quality checks on", "checks", checks)):
+        counts = counted(lines, description, unit)
+        assert counts and counts[-1] == f"{total:,}", (description, counts, lines[-20:])
+        assert all(int(c.split("/")[-1].replace(",", "")) == total for c in counts)  # never another total
 
 
 def test_a_build_piped_or_logged_shows_no_progress(tmp_path):

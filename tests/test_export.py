@@ -60,14 +60,14 @@ def awkward_graph() -> Graph:
 def test_turtle_round_trips_through_two_parsers():
     graph = awkward_graph()
     data = turtle_bytes(graph)
-    assert isomorphic(Graph().parse(data=data, format="turtle"), graph)
-    from_oxigraph = Graph()
-    for t in ox.parse(data, format=ox.RdfFormat.TURTLE):
-        from_oxigraph.add(_rdflib(t))
-    # RDF 1.1 (and Oxigraph) make "x"^^xsd:string and "x" one literal; rdflib keeps them apart
+    # RDF 1.1 (and Oxigraph, and pvkg's writers) make "x"^^xsd:string and "x" one literal; rdflib keeps them apart
     plain = Graph()
     for s, p, o in graph:
         plain.add((s, p, Literal(str(o)) if isinstance(o, Literal) and o.datatype == XSD.string else o))
+    assert isomorphic(Graph().parse(data=data, format="turtle"), plain)
+    from_oxigraph = Graph()
+    for t in ox.parse(data, format=ox.RdfFormat.TURTLE):
+        from_oxigraph.add(_rdflib(t))
     assert isomorphic(from_oxigraph, plain)
 
 
@@ -86,7 +86,7 @@ def test_turtle_reads_as_people_write_it():
     assert "pvkg:n 42 ;" in text and "pvkg:b true ;" in text and '"2024"^^xsd:gYear' in text
     assert "( pvkg:A pvkg:B <https://w3id.org/pvkg/id/test/x/y> )" in text
     assert "[ pvkg:inner [ rdf:value \"deep\" ] ;" in text
-    assert 'pvkg:t "typed"^^xsd:string' in text and 'pvkg:p8 """trailing newline\n"""' in text
+    assert 'pvkg:t "typed" ;' in text and 'pvkg:p8 """trailing newline\n"""' in text
     assert text.rstrip().endswith("( pvkg:A pvkg:B <https://w3id.org/pvkg/id/test/x/y> ) .")
 
 

@@ -9,23 +9,36 @@ import hashlib
 import json
 import os
 import random
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import REPO
 from pyld import jsonld
-from rdflib import OWL, RDF, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
+from terminal import RecordedStages, counted, on_a_terminal, shown_lines
 from test_export import awkward_graph
 
 from pvkg import __version__, resources
 from pvkg.describe import dataset_description
 from pvkg.errors import PvkgError
-from pvkg.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes
+from pvkg.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes, turtle_bytes
 from pvkg.load import load_ontology
 from pvkg.nanopub import MAX_TRIPLES, NP, nanopublications
-from pvkg.release import EXPORT_FORMATS, WHAT, GraphParts, export_bytes
+from pvkg.release import (
+    EXPORT_FORMATS,
+    WHAT,
+    GraphParts,
+    export_built,
+    export_bytes,
+    export_file_name,
+    release_exports,
+    write_release,
+)
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -129,6 +142,129 @@ def test_export_of_all_as_turtle_is_the_built_file_byte_for_byte(cli, built, tmp
     assert out.read_bytes() == path.read_bytes()
 
 
+def test_every_export_read_from_the_file_is_the_builds_byte_for_byte(seed_build, built):
+    """`pvkg export` reads the built file (Oxigraph's parser, the text kept by subject: IndexedTriples), a release
+    writes from the build's own triples: the same bytes either way, for every part in every format; and the
+    whole graph as Turtle is the built file itself."""
+    path, from_file = built
+    from_build = GraphParts.from_build(seed_build)
+    for what in WHAT:
+        for fmt in EXPORT_FORMATS:
+            if (what, fmt) != ("ontology", "nanopub"):
+                assert export_bytes(from_file, what, fmt) == export_bytes(from_build, what, fmt), (what, fmt)
+    assert export_bytes(from_file, "all", "turtle") == path.read_bytes()
+
+
+def test_what_pvkg_reads_back_from_its_turtle_gives_the_same_bytes(tmp_path):
+    """Every export of a graph read back from the Turtle pvkg wrote of it is what the graph itself gives: awkward
+    text and blank nodes, numbers of derived types (an Oxigraph store would read "7"^^xsd:positiveInteger back
+    as "7"^^xsd:integer, another literal), a region tag (Oxigraph's parser puts a tag in lower case, and so do
+    pvkg's writers: RDF 1.1's value space)."""
+    graph = awkward_graph()
+    subject = URIRef("https://w3id.org/pvkg/id/test/numbers")
+    graph.add((subject, PVKG.stepCount, Literal("7", datatype=XSD.positiveInteger)))
+    graph.add((subject, PVKG.qualityThreshold, Literal("0.75", datatype=XSD.decimal)))
+    graph.add((subject, PVKG.statement, Literal("متن فارسی", lang="fa-IR")))
+    path = tmp_path / "pvkg.ttl"
+    path.write_bytes(turtle_bytes(graph))
+    blank = {t for t in graph if isinstance(t[0], BNode) or isinstance(t[2], BNode)}
+    from_graph = GraphParts(list(blank), [t for t in graph if t not in blank])  # as from_file splits it
+    from_file = GraphParts.from_file(path)
+    for what in WHAT:
+        for fmt in (*GRAPH_FORMATS, "trig"):
+            assert export_bytes(from_file, what, fmt) == export_bytes(from_graph, what, fmt), (what, fmt)
+    written = export_bytes(from_file, "all", "nt").decode()
+    assert '"7"^^<http://www.w3.org/2001/XMLSchema#positiveInteger>' in written and '"متن فارسی"@fa-ir' in written
+
+
+def _findings_graph(findings: int) -> list:
+    """A graph shaped like pvkg's data: findings of 8 triples each, 20 to a study."""
+    dcterms = Namespace("http://purl.org/dc/terms/")
+    studies = [URIRef(f"https://w3id.org/pvkg/id/work/study-{s}") for s in range(max(1, findings // 20))]
+    triples = [t for study in studies for t in ((study, RDF.type, PVKG.Study),
+                                                (study, dcterms.title, Literal(f"{study} on services", lang="en")))]
+    for i in range(findings):
+        finding, study = URIRef(f"https://w3id.org/pvkg/id/finding/f-{i:05d}"), studies[i % len(studies)]
+        triples += [(finding, RDF.type, PVKG.Finding), (finding, RDF.type, PVKG.LinkFinding),
+                    (finding, PVKG.statement, Literal(f"Citizens see value {i} in the services they use", lang="en")),
+                    (finding, PVKG.locator, Literal(f"p. {i % 300}")), (finding, PVKG.reportedIn, study),
+                    (finding, PVKG.linkTo, URIRef(f"https://w3id.org/pvkg/id/value/v{i % 50}")),
+                    (finding, PVKG.sampleSize, Literal(str(i), datatype=XSD.nonNegativeInteger)),
+                    (finding, dcterms.identifier, Literal(f"f-{i:05d}"))]
+    return triples
+
+
+def _peak_of_export(path: Path, fmt: str) -> int:
+    """The most memory Python held (tracemalloc) while `pvkg export --what data` read the file and wrote `fmt`."""
+    import tracemalloc
+
+    from pvkg import release
+    release._iri.cache_clear()  # a cache the previous export filled would count against this one
+    tracemalloc.start()
+    try:
+        for _ in release.export_built(path, None, "data", fmt):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_an_export_holds_a_small_part_of_the_graph_at_once(tmp_path, fmt):
+    """Every export must stay under 1 GiB at a million triples: it may not hold the graph as rdflib terms (about
+    2 KB a triple, 1.7 to 2.5 GiB at 1M when the exports read the file into an rdflib graph). What an export
+    holds grows by under 700 bytes a triple in every format: the memory it needs most, measured on a graph and
+    on one three times larger (their difference takes out what every export holds, the ontology, the modules)."""
+    peaks, sizes = [], []
+    for findings in (15, 500, 1500):  # the first warms up what is made once (imports, the ontology's parse)
+        triples = _findings_graph(findings)
+        path = tmp_path / f"{findings}.ttl"
+        path.write_bytes(turtle_bytes(triples))
+        peaks.append(_peak_of_export(path, fmt))
+        sizes.append(len(triples))
+    per_triple = (peaks[2] - peaks[1]) / (sizes[2] - sizes[1])
+    assert per_triple < 700, f"{per_triple:.0f} bytes a triple"
+
+
+def test_every_export_counts_its_work_up_to_its_total(built):
+    """An export tells its stages what it counts (the triples; the findings, for nanopublications; the bytes of
+    the built file, copied whole for the graph as Turtle) with a total, and advances by exactly that total."""
+    path, _ = built
+    for what in WHAT:
+        for fmt in EXPORT_FORMATS:
+            if (what, fmt) == ("ontology", "nanopub"):
+                continue
+            stages = RecordedStages()
+            written = b"".join(export_built(path, None, what, fmt, stages=stages))
+            ((description, total, unit, advanced),) = stages.counted()
+            assert total == advanced > 0 and unit in ("triples", "findings", "bytes"), (what, fmt, stages.rows)
+            assert written == path.read_bytes() if (what, fmt) == ("all", "turtle") else unit != "bytes"
+
+
+def test_export_on_a_terminal_shows_the_triples_it_writes(built, tmp_path):
+    """On a terminal, `pvkg export` shows its stage with the triples written against their total, and writes
+    the file as elsewhere."""
+    path, parts = built
+    out = tmp_path / "pvkg.nt"
+    code, terminal, stdout = on_a_terminal(["export", "--format", "nt", "--dist", path.parent, "--out", out])
+    assert code == 0 and stdout == "", terminal
+    counts = counted(shown_lines(terminal), "writing the graph as nt", "triples")
+    assert counts and counts[-1] == f"{len(parts.of('all')):,}", shown_lines(terminal)
+    assert out.read_bytes() == export_bytes(parts, "all", "nt")
+
+
+def test_export_piped_shows_nothing_but_its_output(built, tmp_path):
+    """Piped or logged, `pvkg export` writes what it writes and its one line, nothing of its progress."""
+    path, parts = built
+    out = tmp_path / "pvkg.jsonld"
+    command = [sys.executable, "-m", "pvkg", "export", "--format", "jsonld", "--dist", str(path.parent)]
+    done = subprocess.run([*command, "--out", str(out)], cwd=REPO, capture_output=True, timeout=300)
+    assert done.returncode == 0 and done.stdout == b""
+    assert done.stderr.decode() == f"Wrote {out} ({out.stat().st_size:,} bytes)\n"
+    done = subprocess.run(command, cwd=REPO, capture_output=True, timeout=300)
+    assert done.returncode == 0 and done.stderr == b"" and done.stdout == out.read_bytes()
+
+
 def test_export_writes_to_standard_output_and_refuses_bad_options(cli, built):
     path, _ = built
     code, out, _ = cli("export", "--format", "nt", "--what", "ontology", "--dist", path.parent)
@@ -179,7 +315,7 @@ def test_rdfxml_refuses_text_xml_cannot_carry():
 
 def test_every_finding_is_a_nanopublication_of_four_graphs(built):
     _, parts = built
-    nanopubs = nanopublications(parts.data)
+    nanopubs = list(nanopublications(parts.data))
     findings = {s for s, p, o in parts.data if p == RDF.type and o == PVKG.Finding}
     assert len(nanopubs) == len(findings) == 43
     data = set(parts.data)
@@ -276,6 +412,17 @@ def test_release_writes_every_format_void_docs_report_and_changelog(cli, tmp_pat
     assert cli("release", "--studies", Path(__file__).parents[1] / "studies", "--out", out,
                "--changelog", changelog)[0] == 0
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts} == before
+
+
+def test_a_release_counts_each_export_file_it_writes(seed_build, tmp_path):
+    """A release tells its stages each file as it writes it; each export file's stage counts its triples (its
+    findings) up to the total it gave."""
+    stages = RecordedStages()
+    written = write_release(seed_build, tmp_path / "dist", REPO / "CHANGELOG.md", stages=stages)
+    exports = {row[0].split(" ")[1].rsplit("/", 1)[-1]: row for row in stages.counted()}
+    assert sorted(exports) == sorted(export_file_name(what, fmt) for what, fmt in release_exports())
+    assert all(total == advanced > 0 for _, total, _, advanced in exports.values()), stages.rows
+    assert {path.name for path in written} >= set(exports)
 
 
 def test_release_needs_a_changelog_entry_for_the_version(cli, tmp_path):

@@ -9,10 +9,14 @@ import csv
 import io
 import re
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
+from conftest import REPO
 from servers import oxigraph_server, virtuoso_server  # noqa: F401  (pytest fixtures)
+from terminal import counted, on_a_terminal, shown_lines
 
 from pvkg import pipeline
 from pvkg.namespaces import DEFAULT_GRAPH
@@ -152,3 +156,18 @@ def test_a_graph_store_that_refuses_the_put_falls_back_to_update(oxigraph_server
     assert code == 0, stderr
     assert "by SPARQL Update (the Graph Store PUT failed: " in stdout
     assert count_triples(Endpoint(server.query_url), DEFAULT_GRAPH) == len(pipeline.load_built(built / "pvkg.ttl"))
+
+
+def test_publish_on_a_terminal_counts_the_triples_it_sends(oxigraph_server, built):  # noqa: F811
+    """On a terminal, publishing by SPARQL Update shows the triples sent against their total; piped, nothing
+    but the report on stdout."""
+    args = ["publish", "--endpoint", oxigraph_server.update_url, "--query-endpoint", oxigraph_server.query_url,
+            "--out", built]
+    code, terminal, stdout = on_a_terminal(args)
+    assert code == 0 and stdout.startswith("Published "), terminal
+    triples = len(pipeline.load_built(built / pipeline.GRAPH_FILE))
+    counts = counted(shown_lines(terminal), "by SPARQL Update", "triples")
+    assert counts and counts[-1] == f"{triples:,}", shown_lines(terminal)
+    done = subprocess.run([sys.executable, "-m", "pvkg", *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith("Published ")
