@@ -171,7 +171,8 @@ def check_export(what: str, fmt: str, created: str | None = None) -> None:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
     if fmt == "nanopub" and what == "ontology":
         raise UsageError("--format nanopub writes the findings, which are data; use --what data or all")
-    check_created(created)
+    if fmt == "nanopub":
+        check_created(created)  # before anything is built or written
 
 
 def _named_graphs(parts: GraphParts, what: str) -> list[tuple[URIRef, TripleSource]]:

@@ -273,6 +273,8 @@ def test_export_writes_to_standard_output_and_refuses_bad_options(cli, built):
     assert code == 2 and "--format 'xml' is not one of: turtle, nt, jsonld, rdfxml, trig, nanopub" in err
     code, _, err = cli("export", "--format", "nanopub", "--what", "ontology", "--dist", path.parent)
     assert code == 2 and "use --what data or all" in err
+    code, out, err = cli("export", "--format", "nanopub", "--created", "yesterday", "--dist", path.parent)
+    assert code == 2 and "--created 'yesterday' is not an xsd:dateTime" in err and out == ""
     assert "Traceback" not in err
 
 
