@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, URIRef
@@ -149,19 +150,32 @@ class GraphParts:
         return cls(ontology, [t for t in build.triples if t not in known])
 
     @classmethod
-    def from_file(cls, path: Path) -> GraphParts:
+    def from_file(cls, path: Path, progress: Progress = no_progress) -> GraphParts:
         """Split a built graph file into ontology and data, the data indexed (IndexedTriples), the ontology
         (a few thousand triples) in memory. The data have no blank nodes, so every triple with one belongs
-        to the ontology."""
+        to the ontology. `progress` is told of the bytes read."""
         known = {ox.Quad(*(_oxigraph_term(x) for x in triple)) for triple in load_ontology()
                  if not any(isinstance(x, BNode) for x in triple)}
         ontology, data = [], IndexedTriples()
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            if quad in known or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
-                ontology.append((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
-            else:
-                data.add(quad)
+        with open(path, "rb") as file:
+            for quad in ox.parse(_CountedReader(file, progress), format=ox.RdfFormat.TURTLE):
+                if quad in known or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                    ontology.append(tuple(rdflib_term(term) for term in (quad.subject, quad.predicate, quad.object)))
+                else:
+                    data.add(quad)
         return cls(ontology, data)
+
+
+class _CountedReader:
+    """A file read by a parser, each read told to `progress` (in bytes)."""
+
+    def __init__(self, file: BinaryIO, progress: Progress):
+        self.file, self.progress = file, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.progress(len(data))
+        return data
 
 
 def check_export(what: str, fmt: str, created: str | None = None) -> None:
@@ -217,8 +231,11 @@ def export_built(path: Path, build: Build | None, what: str, fmt: str, created: 
     if what == "all" and fmt == "turtle":
         stages.start(f"copying {display_path(path)}", path.stat().st_size, "bytes")
         return _pieces_of(path, stages.advance)
-    stages.start(f"reading {display_path(path)}")
-    parts = GraphParts.from_build(build) if build is not None else GraphParts.from_file(path)
+    if build is not None:
+        parts = GraphParts.from_build(build)
+    else:
+        stages.start(f"reading {display_path(path)}", path.stat().st_size, "bytes")
+        parts = GraphParts.from_file(path, stages.advance)
     stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}", *export_size(parts, what, fmt))
     return encoded(export_chunks(parts, what, fmt, created, stages.advance))
 
