@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.term import Node
 
 from . import __version__, resources
@@ -47,7 +47,7 @@ from .export import (
 from .load import load_ontology
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .nanopub import check_created, nanopub_chunks
-from .pipeline import GRAPH_FILE, Build, Stages, write_build
+from .pipeline import GRAPH_FILE, Build, Stages, load_built, write_build
 from .store import rdflib_term
 
 WHAT = ("all", "ontology", "data")
@@ -285,6 +285,14 @@ def release_exports() -> list[tuple[str, str]]:
     return [*exports, ("data", "nanopub")]
 
 
+def _whole_graph(build: Build, path: Path) -> Graph:
+    """The build's whole graph as rdflib's, for the documentation: the build's own if something (the reasoner)
+    made it, else read from the file the build wrote, and let go once the pages are written. (Build.graph
+    would make and keep two more graphs of it, the data's and the whole: 1.4 GB more at 1M triples.)"""
+    graph = build.__dict__.get("graph")  # a cached_property keeps what it made in the instance's __dict__
+    return graph if graph is not None else load_built(path)
+
+
 def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en",
                   stages: Stages | None = None) -> list[Path]:
     """Write the release bundle of a build into out_dir; returns the files written, graph files first. Each
@@ -315,7 +323,8 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     write_all_atomic(robot)
     written += list(robot)
     stages.start(f"writing the ontology documentation into {display_path(out_dir / PAGE_FOLDERS[0])}")
-    written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
+    written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(_whole_graph(build, written[0]),
+                                                                                   folder))
     stages.start(f"writing the evidence report into {display_path(out_dir / PAGE_FOLDERS[1])}")
     written += replace_folder(out_dir / PAGE_FOLDERS[1],
                               lambda folder: write_report(OxigraphStore.from_file(written[0]), folder, lang))
