@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.term import Node
 
 from . import __version__, resources
@@ -46,7 +47,7 @@ from .export import (
 from .load import load_ontology
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .nanopub import check_created, nanopub_chunks
-from .pipeline import GRAPH_FILE, Build, Stages, write_build
+from .pipeline import GRAPH_FILE, Build, Stages, load_built, write_build
 from .store import rdflib_term
 
 WHAT = ("all", "ontology", "data")
@@ -149,19 +150,32 @@ class GraphParts:
         return cls(ontology, [t for t in build.triples if t not in known])
 
     @classmethod
-    def from_file(cls, path: Path) -> GraphParts:
+    def from_file(cls, path: Path, progress: Progress = no_progress) -> GraphParts:
         """Split a built graph file into ontology and data, the data indexed (IndexedTriples), the ontology
         (a few thousand triples) in memory. The data have no blank nodes, so every triple with one belongs
-        to the ontology."""
+        to the ontology. `progress` is told of the bytes read."""
         known = {ox.Quad(*(_oxigraph_term(x) for x in triple)) for triple in load_ontology()
                  if not any(isinstance(x, BNode) for x in triple)}
         ontology, data = [], IndexedTriples()
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            if quad in known or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
-                ontology.append((rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object)))
-            else:
-                data.add(quad)
+        with open(path, "rb") as file:
+            for quad in ox.parse(_CountedReader(file, progress), format=ox.RdfFormat.TURTLE):
+                if quad in known or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                    ontology.append(tuple(rdflib_term(term) for term in (quad.subject, quad.predicate, quad.object)))
+                else:
+                    data.add(quad)
         return cls(ontology, data)
+
+
+class _CountedReader:
+    """A file read by a parser, each read told to `progress` (in bytes)."""
+
+    def __init__(self, file: BinaryIO, progress: Progress):
+        self.file, self.progress = file, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        self.progress(len(data))
+        return data
 
 
 def check_export(what: str, fmt: str, created: str | None = None) -> None:
@@ -171,7 +185,8 @@ def check_export(what: str, fmt: str, created: str | None = None) -> None:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
     if fmt == "nanopub" and what == "ontology":
         raise UsageError("--format nanopub writes the findings, which are data; use --what data or all")
-    check_created(created)
+    if fmt == "nanopub":
+        check_created(created)  # before anything is built or written
 
 
 def _named_graphs(parts: GraphParts, what: str) -> list[tuple[URIRef, TripleSource]]:
@@ -216,8 +231,11 @@ def export_built(path: Path, build: Build | None, what: str, fmt: str, created: 
     if what == "all" and fmt == "turtle":
         stages.start(f"copying {display_path(path)}", path.stat().st_size, "bytes")
         return _pieces_of(path, stages.advance)
-    stages.start(f"reading {display_path(path)}")
-    parts = GraphParts.from_build(build) if build is not None else GraphParts.from_file(path)
+    if build is not None:
+        parts = GraphParts.from_build(build)
+    else:
+        stages.start(f"reading {display_path(path)}", path.stat().st_size, "bytes")
+        parts = GraphParts.from_file(path, stages.advance)
     stages.start(f"writing the {'graph' if what == 'all' else what} as {fmt}", *export_size(parts, what, fmt))
     return encoded(export_chunks(parts, what, fmt, created, stages.advance))
 
@@ -267,6 +285,14 @@ def release_exports() -> list[tuple[str, str]]:
     return [*exports, ("data", "nanopub")]
 
 
+def _whole_graph(build: Build, path: Path) -> Graph:
+    """The build's whole graph as rdflib's, for the documentation: the build's own if something (the reasoner)
+    made it, else read from the file the build wrote, and let go once the pages are written. (Build.graph
+    would make and keep two more graphs of it, the data's and the whole: 1.4 GB more at 1M triples.)"""
+    graph = build.__dict__.get("graph")  # a cached_property keeps what it made in the instance's __dict__
+    return graph if graph is not None else load_built(path)
+
+
 def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en",
                   stages: Stages | None = None) -> list[Path]:
     """Write the release bundle of a build into out_dir; returns the files written, graph files first. Each
@@ -297,7 +323,8 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     write_all_atomic(robot)
     written += list(robot)
     stages.start(f"writing the ontology documentation into {display_path(out_dir / PAGE_FOLDERS[0])}")
-    written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(build.graph, folder))
+    written += replace_folder(out_dir / PAGE_FOLDERS[0], lambda folder: write_docs(_whole_graph(build, written[0]),
+                                                                                   folder))
     stages.start(f"writing the evidence report into {display_path(out_dir / PAGE_FOLDERS[1])}")
     written += replace_folder(out_dir / PAGE_FOLDERS[1],
                               lambda folder: write_report(OxigraphStore.from_file(written[0]), folder, lang))
