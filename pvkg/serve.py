@@ -64,7 +64,7 @@ from .query import (
 from .remote import Endpoint
 from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
 from .sparql import request_form
-from .store import AskResult, GraphResult, QueryOutcome, SelectResult, persistent_store
+from .store import AskResult, GraphResult, QueryOutcome, SelectResult
 from .workers import QueryFailure, QueryPool, StoreSource
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -819,17 +819,14 @@ def _answers_folder(source: StoreSource, built: Path | None, cache_dir: Path | N
             yield Path(folder)
 
 
-def store_source(engine: str, built: Path | None, cache_dir: Path | None, endpoint: Endpoint | None = None,
+def store_source(engine: str, built: Path | None, endpoint: Endpoint | None = None,
                  graph: str | None = None) -> StoreSource:
-    """What the workers open: the built graph on an embedded engine (for Oxigraph, an on-disk copy that every
-    worker opens read-only, made once per version of the file), or a remote endpoint."""
+    """What the workers open: the built graph on an embedded engine (each worker loads it into its memory), or a
+    remote endpoint."""
     if endpoint is not None:
         return StoreSource("endpoint", endpoint=endpoint, graph=graph)
     assert built is not None
-    if engine == "oxigraph":
-        assert cache_dir is not None
-        return StoreSource("oxigraph", path=persistent_store(built, cache_dir))
-    return StoreSource("rdflib", path=built)
+    return StoreSource(engine, path=built)
 
 
 def check_base_url(url: str) -> str:

@@ -27,7 +27,7 @@ from pvkg.describe import DESCRIPTION_FILE
 from pvkg.pipeline import BUILT_BY_FILE, CACHE_DIR, GRAPH_FILE
 from pvkg.query import QueryResult, canned_text, load_queries, run_query
 from pvkg.results import render, to_json
-from pvkg.store import OxigraphStore, persistent_store
+from pvkg.store import OxigraphStore
 from pvkg.workers import QueryFailure, QueryPool, StoreSource
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
@@ -205,7 +205,7 @@ def test_an_answer_is_computed_once_for_concurrent_requests_and_kept_across_rest
 
 
 def answers_pool(built_graph: Path, tmp_path: Path, timeout: float) -> tuple[QueryPool, CannedAnswers]:
-    pool = QueryPool(StoreSource("oxigraph", path=persistent_store(built_graph, tmp_path)), workers=2)
+    pool = QueryPool(StoreSource("oxigraph", path=built_graph), workers=2)
     answers = CannedAnswers(pool, tmp_path / "answers", timeout, 1 << 30, logging.getLogger("test"))
     answers.open()
     return pool, answers
