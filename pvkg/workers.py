@@ -43,13 +43,14 @@ DETERMINISTIC_FAILURES = (400, 403, 422)
 
 
 class QueryFailure(PvkgError):
-    """A query the server could not answer, with the HTTP status that says why. `ran` is False when no worker
-    ran the query (the server was busy), so that asking again may well succeed; `retry_after`, when set, is the
+    """A query the server could not answer, with the HTTP status that says why. `cause` tells the failures of a
+    worker's limits apart: 'time' (stopped at the time limit), 'memory' (its worker ran out of memory) and 'busy'
+    (no worker ran it: the server was busy, so asking again may well succeed); `retry_after`, when set, is the
     seconds after which asking again is worth it."""
 
-    def __init__(self, message: str, status: int, ran: bool = True, retry_after: int | None = None):
+    def __init__(self, message: str, status: int, cause: str | None = None, retry_after: int | None = None):
         self.status = status
-        self.ran = ran
+        self.cause = cause
         self.retry_after = retry_after
         super().__init__(message)
 
@@ -307,7 +308,7 @@ class QueryPool:
                    target: tuple[Path, str] | None = None) -> QueryOutcome | int:
         if self._waiting >= self.queue:
             raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503,
-                               ran=False)
+                               cause="busy")
         self._waiting += 1
         try:
             worker = await self._idle.get()
@@ -326,11 +327,12 @@ class QueryPool:
         except TimeoutError:
             self._replace(worker)
             raise QueryFailure(f"the query ran longer than the time limit ({timeout:g} s) and was stopped; "
-                               f"narrow it, or add a LIMIT", 503) from None
+                               f"narrow it, or add a LIMIT", 503, cause="time") from None
         except _WorkerDied:
             self._replace(worker)
             raise QueryFailure(f"the query stopped its worker process, most likely by needing more than the "
-                               f"{self.memory_mb:,} MiB memory limit; narrow it, or add a LIMIT", 503) from None
+                               f"{self.memory_mb:,} MiB memory limit; narrow it, or add a LIMIT", 503,
+                               cause="memory") from None
         self._idle.put_nowait(worker)
         return _outcome(status, value)
 
@@ -367,4 +369,4 @@ def _outcome(status: str, value: object) -> QueryOutcome | int:
         return value  # type: ignore[return-value]
     statuses = {"limit": 422, "refused": 403, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}
     prefix = "the query cannot be run: " if status == "query" else ""
-    raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500))
+    raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500), cause="memory" if status == "memory" else None)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from servers import PVKG_TEST_OPTIONS, PvkgServer, pvkg_server, start_pvkg  # noqa: F401
 from test_serve import http
-from test_workers import ENDLESS, built, run  # noqa: F401  (built: a fixture)
+from test_workers import COUNT, ENDLESS, built, run  # noqa: F401  (built: a fixture)
 
 from pvkg.answerfiles import StoredAnswer, write_answer
 from pvkg.answers import CannedAnswers
@@ -204,9 +204,10 @@ def test_an_answer_is_computed_once_for_concurrent_requests_and_kept_across_rest
         stop()
 
 
-def answers_pool(built_graph: Path, tmp_path: Path, timeout: float) -> tuple[QueryPool, CannedAnswers]:
-    pool = QueryPool(StoreSource("oxigraph", path=built_graph), workers=2)
-    answers = CannedAnswers(pool, tmp_path / "answers", timeout, 1 << 30, logging.getLogger("test"))
+def answers_pool(built_graph: Path, folder: Path, timeout: float, quick: float | None = None,
+                 pool_timeout: float = 20) -> tuple[QueryPool, CannedAnswers]:
+    pool = QueryPool(StoreSource("oxigraph", path=built_graph), workers=2, timeout=pool_timeout)
+    answers = CannedAnswers(pool, folder / "answers", timeout, 1 << 30, logging.getLogger("test"), quick=quick)
     answers.open()
     return pool, answers
 
@@ -238,7 +239,7 @@ def test_a_request_is_told_to_come_back_while_its_answer_is_still_computed(built
     assert answer.rows == 1 and sent == 1  # the computation went on after the first request stopped waiting
 
 
-def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request(built, tmp_path):  # noqa: F811
+def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request_nor_a_restart(built, tmp_path):  # noqa: F811
     pool, answers = answers_pool(built, tmp_path, timeout=1)
 
     async def work(pool):
@@ -247,9 +248,42 @@ def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request(bu
             with pytest.raises(QueryFailure) as stopped:
                 await answers.get(ENDLESS, "endless", 30)
             failures.append(stopped.value)
-        return failures, pool.sent, pool.replaced
+        restarted = CannedAnswers(pool, tmp_path / "answers", 1, 1 << 30, logging.getLogger("test"))
+        restarted.open()  # a server started again over the same graph, with the same limits
+        with pytest.raises(QueryFailure) as again:
+            await restarted.get(ENDLESS, "endless", 30)
+        return failures + [again.value], pool.sent, pool.replaced
 
     failures, sent, replaced = run(pool, work)
-    assert [f.status for f in failures] == [503] * 3 and sent == 1 and replaced == 1
+    assert [f.status for f in failures] == [503] * 4 and sent == 1 and replaced == 1
     assert "not tried again" in str(failures[-1])
-    assert not list((tmp_path / "answers").iterdir())  # nothing half-written is left
+    assert [p.suffix for p in (tmp_path / "answers").iterdir()] == [".failed"]  # nothing half-written is left
+    pool, patient = answers_pool(built, tmp_path, timeout=2)  # a server that allows more time tries again
+
+    async def again(pool):
+        with pytest.raises(QueryFailure):
+            await patient.get(ENDLESS, "endless", 30)
+        return pool.sent
+
+    assert run(pool, again) == 1
+
+
+def test_a_heavy_answer_runs_again_with_its_longer_limit_leaving_a_worker_to_other_queries(built, tmp_path):  # noqa: F811
+    """Each computation gets the quick limit first (as a query of the pages would), then the long one on at most
+    one of the two workers: a query asked while two heavy answers are computed is answered before the second of
+    them starts its long run."""
+    pool, answers = answers_pool(built, tmp_path, timeout=60, quick=0.01, pool_timeout=60)
+    heavy = [ENDLESS, ENDLESS.replace("?n", "?m")]  # two answers that take longer than the test
+
+    async def work(pool):
+        computing = [asyncio.ensure_future(answers.get(text, "heavy", 60)) for text in heavy]
+        while pool.replaced < 2:  # both quick runs stopped
+            await asyncio.sleep(0.05)
+        count = await pool.execute(COUNT)
+        sent = pool.sent
+        answers.close()
+        await asyncio.gather(*computing, return_exceptions=True)
+        return count, sent
+
+    count, sent = run(pool, work)
+    assert count.rows and sent == 4  # two quick runs, one long run, this query: the second long run waits
