@@ -191,6 +191,11 @@ def _whole_number(text: str | None, name: str, default: int, least: int, most: i
     return value
 
 
+def _retry(failure: QueryFailure) -> dict[str, str]:
+    """The Retry-After header of a failure that says when asking again is worth it."""
+    return {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+
+
 def _text_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
@@ -426,8 +431,7 @@ class PvkgServer:
             window = Window.asked(request, default_limit=None, max_limit=self.settings.max_rows)
             answer = await self._answer(query, given)
         except QueryFailure as e:
-            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
-            return JSONResponse({"error": str(e)}, status_code=e.status, headers=headers)
+            return JSONResponse({"error": str(e)}, status_code=e.status, headers=_retry(e))
         except UnknownConceptError as e:  # the graph holds no such concept
             return JSONResponse({"error": str(e), "suggestions": e.suggestions}, status_code=404)
         except PvkgError as e:  # wrong parameters
@@ -449,7 +453,7 @@ class PvkgServer:
             return self.error_page(404, f"There is no query named {request.path_params['name']!r}.")
         given = {k: v for k, v in request.query_params.items() if v != "" and k not in PAGING}
         values = {p.name: given.get(p.name, p.default or "") for p in query.parameters}
-        answer, rows, window, error, status = None, [], None, None, 200
+        answer, rows, window, error, status, retry = None, [], None, None, 200, {}
         missing = [p.name for p in query.parameters if p.default is None and p.name not in given]
         if not missing:
             try:
@@ -457,7 +461,7 @@ class PvkgServer:
                 answer = await self._answer(query, given)
                 rows = await asyncio.to_thread(answer.page_rows, window.offset, window.limit)
             except QueryFailure as e:
-                error, status = str(e), e.status
+                error, status, retry = str(e), e.status, _retry(e)
             except UnknownConceptError as e:
                 error, status = str(e), 404
             except PvkgError as e:
@@ -468,10 +472,13 @@ class PvkgServer:
                                          else query.text})
         page_links = {rel: f"/queries/{query.name}?{target}" for rel, target in
                       window.links(request, answer.rows).items()} if answer is not None and window is not None else {}
-        return self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
-                         values=values, answer=answer, rows=rows, window=window, page_links=page_links, error=error,
-                         editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
-                         csv_path=f"/api/queries/{query.name}?{urllib.parse.urlencode({**values, 'format': 'csv'})}")
+        csv_params = urllib.parse.urlencode({**values, "format": "csv"})
+        response = self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
+                             values=values, answer=answer, rows=rows, window=window, page_links=page_links,
+                             error=error, editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
+                             csv_path=f"/api/queries/{query.name}?{csv_params}")
+        response.headers.update(retry)
+        return response
 
     async def _asked_by(self, query: CannedQuery) -> str:
         study = asking_study(query)

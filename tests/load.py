@@ -65,10 +65,12 @@ def _summary(values: list[float]) -> dict:
 
 def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
     """Send the planned requests from `clients` threads; a report of wall time, throughput, latencies per
-    kind of request (p50, p99, max) and the count of each (kind, status)."""
+    kind of request (p50, p99, max), the count of each (kind, status), and of each path that answered other
+    than 200."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     lock = threading.Lock()
     statuses: Counter = Counter()
+    failed: Counter = Counter()
     latencies: dict[str, list[float]] = defaultdict(list)
 
     def fetch(item: tuple[str, str]) -> None:
@@ -86,6 +88,8 @@ def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
         with lock:
             statuses[(kind, status)] += 1
             latencies[kind].append(elapsed)
+            if status != 200:
+                failed[f"{status} {urllib.parse.urlsplit(url).path}"] += 1
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
@@ -95,4 +99,5 @@ def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
             "requests_per_second": round(len(plan) / wall, 1),
             "all": _summary([v for values in latencies.values() for v in values]),
             **{kind: _summary(values) for kind, values in sorted(latencies.items())},
-            "statuses": {f"{kind} {status}": n for (kind, status), n in sorted(statuses.items())}}
+            "statuses": {f"{kind} {status}": n for (kind, status), n in sorted(statuses.items())},
+            "failed": dict(sorted(failed.items()))}

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import shutil
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
@@ -200,6 +201,27 @@ def test_an_answer_is_computed_once_for_concurrent_requests_and_kept_across_rest
     try:
         status, _, body = http(f"{second.url}/api/queries/value-paths")
         assert status == 200 and body == answers[0][2] and computed(second) == []  # read from disk
+    finally:
+        stop()
+
+
+def test_a_request_is_told_when_to_come_back_and_the_answer_is_there_later(server, tmp_path):
+    """With a request time limit too short for any query, each canned answer outlasts its quick run and is
+    computed under --answer-timeout while requests are answered 503 with Retry-After."""
+    own, stop = start_pvkg("--studies", str(STUDIES), "--timeout", "0.001", "--workers", "2",
+                           out=fresh_build(server, tmp_path))
+    try:
+        status, headers, body = http(f"{own.url}/api/queries/factors")
+        assert status == 503 and int(headers["Retry-After"]) >= 1 and "being computed" in json.loads(body)["error"]
+        status, headers, _ = http(f"{own.url}/queries/factors")
+        assert status in (200, 503) and (status == 200 or int(headers["Retry-After"]) >= 1)
+        for _ in range(600):  # until the computation is done: at most a minute
+            status, headers, body = http(f"{own.url}/api/queries/factors")
+            if status != 503:
+                break
+            time.sleep(0.1)
+        assert status == 200 and len(json.loads(body)["results"]["bindings"]) == int(headers["X-Total-Count"]) > 0
+        assert computed(own) == ["factors"]
     finally:
         stop()
 
