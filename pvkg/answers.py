@@ -6,9 +6,10 @@ worker that writes it to disk (answerfiles.py), and every later request, in this
 next over the same graph, is answered from there, a page at a time or whole. Requests that arrive while it is
 being computed wait for that one computation rather than start their own.
 
-A computation runs first as any query does, under `--timeout`; one that needs longer runs again under the longer
-limit of canned answers (`--answer-timeout`), on at most all the workers but one at a time, so that heavy answers
-never keep every worker from the queries behind the pages and /sparql. A request waits for the answer no longer
+A computation runs first as any query does, under `--timeout`; one that needs longer goes on under the longer
+limit of canned answers (`--answer-timeout`) if fewer than all the workers but one are on such long computations,
+and is otherwise stopped and run again when one is free, so that heavy answers never keep every worker from the
+queries behind the pages and /sparql. A request waits for the answer no longer
 than `--timeout`, and is then told to ask again (503 with Retry-After) while the computation goes on. A
 computation that fails in a way that would repeat (past that limit, out of its worker's memory, a query the
 engine refuses) is remembered, on disk too, with the limits it met, so that it costs a worker once, not once a
@@ -31,6 +32,7 @@ import math
 import shutil
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .answerfiles import INDEX, StoredAnswer, remove_answer
@@ -68,8 +70,9 @@ class CannedAnswers:
     answers computed by this server, each also said in its log.
 
     A computation first runs as any query does, under `quick` seconds (the pool's time limit); one that needs
-    longer is run again under `timeout` seconds, with at most all the workers but one doing so at once, so that
-    heavy answers never keep every worker from the queries behind the pages and /sparql."""
+    longer goes on under `timeout` seconds, or is run again so when it must wait, with at most all the workers
+    but one on such long computations at once, so that heavy answers never keep every worker from the queries
+    behind the pages and /sparql."""
 
     def __init__(self, pool: QueryPool, folder: Path, timeout: float, max_bytes: int, log: logging.Logger,
                  quick: float | None = None):
@@ -137,13 +140,7 @@ class CannedAnswers:
         except WriteError as e:  # the cache folder cannot be written: the server's fault, not the request's
             raise QueryFailure(str(e), 500) from None
         try:
-            try:
-                size = await self._written(text, key, self.quick)
-            except QueryFailure as failure:
-                if failure.cause != "time" or self.quick >= self.timeout:
-                    raise
-                async with self._long:  # a heavy answer: again, with the time it may take
-                    size = await self._written(text, key, self.timeout)
+            size = await self._written_once(text, key)
         except QueryFailure as failure:
             if failure.cause in ("time", "memory") or failure.status in REFUSALS and failure.cause != "busy":
                 self._remember(key, failure)
@@ -159,9 +156,33 @@ class CannedAnswers:
         self._evict()
         return stored
 
-    async def _written(self, text: str, key: str, timeout: float) -> int:
+    async def _written_once(self, text: str, key: str) -> int:
+        """Have a worker write the answer: under the quick limit, going on under the long one when a place among
+        the long computations is free then, else run again when one is."""
+        promoted = False
+
+        async def promote() -> bool:
+            nonlocal promoted
+            if self.quick >= self.timeout or self._long.locked():
+                return False
+            promoted = await self._long.acquire()  # free: taken at once
+            return promoted
+
         try:
-            return await self.pool.write_answer(text, self.folder, key, timeout)
+            return await self._written(text, key, self.quick, (self.timeout, promote))
+        except QueryFailure as failure:
+            if failure.cause != "time" or promoted or self.quick >= self.timeout:
+                raise
+        finally:
+            if promoted:
+                self._long.release()
+        async with self._long:  # a heavy answer, stopped at the quick limit: again, with the time it may take
+            return await self._written(text, key, self.timeout)
+
+    async def _written(self, text: str, key: str, timeout: float,
+                       longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
+        try:
+            return await self.pool.write_answer(text, self.folder, key, timeout, longer)
         except QueryFailure:
             await asyncio.to_thread(remove_answer, self.folder, key)  # what a stopped worker left
             raise

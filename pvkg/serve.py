@@ -481,10 +481,12 @@ class PvkgServer:
         return response
 
     async def _asked_by(self, query: CannedQuery) -> str:
+        """The label of the study that asked the query's question, else the header's text (also when the label
+        cannot be looked up in time: it is not worth failing a page for)."""
         study = asking_study(query)
         if study is not None:
-            labels = await self._labels([str(study)])
-            return labels.of(str(study)) or str(query.asked_by)
+            with contextlib.suppress(QueryFailure):
+                return (await self._labels([str(study)])).of(str(study)) or str(query.asked_by)
         return str(query.asked_by or "")
 
     def openapi(self, request: Request) -> Response:

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import resource
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,6 +192,14 @@ class _Worker:
              target: tuple[Path, str] | None) -> tuple[str, object]:
         try:
             self.connection.send((text, max_rows, max_chars, target))
+        except (BrokenPipeError, ConnectionResetError):
+            raise _WorkerDied from None
+        return self.reply(timeout)
+
+    def reply(self, timeout: float) -> tuple[str, object]:
+        """The worker's reply to the query it runs, or TimeoutError when there is none within `timeout` seconds
+        (the query goes on running)."""
+        try:
             if not self.connection.poll(timeout):
                 raise TimeoutError
             return self.connection.recv()
@@ -296,16 +305,19 @@ class QueryPool:
         except QueryFailure as failure:
             return failure.with_traceback(None)
 
-    async def write_answer(self, text: str, folder: Path, key: str, timeout: float) -> int:
+    async def write_answer(self, text: str, folder: Path, key: str, timeout: float,
+                           longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
         """Run a SELECT query with no row or character limit, under its own time limit, and have the worker
         write its answer into `folder` under `key` (answerfiles.py): the answer never passes through this
-        process. The bytes written."""
-        size = await self._run(text, None, timeout=timeout, target=(folder, key))
+        process. With `longer` (a time limit, a permission), a query still running at `timeout` goes on to
+        that limit if the permission, asked then, is granted. The bytes written."""
+        size = await self._run(text, None, timeout=timeout, target=(folder, key), longer=longer)
         assert isinstance(size, int)
         return size
 
     async def _run(self, text: str, limit: int | None, timeout: float | None = None,
-                   target: tuple[Path, str] | None = None) -> QueryOutcome | int:
+                   target: tuple[Path, str] | None = None,
+                   longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> QueryOutcome | int:
         if self._waiting >= self.queue:
             raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503,
                                cause="busy")
@@ -320,7 +332,14 @@ class QueryPool:
         future = loop.run_in_executor(self._threads, worker.call, text, limit, None if target else self.max_chars,
                                       timeout, target)
         try:
-            status, value = await asyncio.shield(future)
+            try:
+                status, value = await asyncio.shield(future)
+            except TimeoutError:
+                if longer is None or not await longer[1]():
+                    raise
+                future = loop.run_in_executor(self._threads, worker.reply, longer[0] - timeout)
+                timeout = longer[0]  # for the message, should it run out too
+                status, value = await asyncio.shield(future)
         except asyncio.CancelledError:  # the client went away: the worker comes back when it is done
             future.add_done_callback(lambda done: self._release(worker, done))
             raise

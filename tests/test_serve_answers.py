@@ -290,22 +290,24 @@ def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request_no
     assert run(pool, again) == 1
 
 
-def test_a_heavy_answer_runs_again_with_its_longer_limit_leaving_a_worker_to_other_queries(built, tmp_path):  # noqa: F811
-    """Each computation gets the quick limit first (as a query of the pages would), then the long one on at most
-    one of the two workers: a query asked while two heavy answers are computed is answered before the second of
-    them starts its long run."""
+def test_a_heavy_answer_goes_on_under_its_longer_limit_leaving_a_worker_to_other_queries(built, tmp_path):  # noqa: F811
+    """Each computation gets the quick limit first (as a query of the pages would); past it, the first heavy answer
+    goes on under the long limit, and the second, for which no place is free among the long computations (at most
+    one of the two workers), is stopped to wait for one: a query asked meanwhile is answered by the other worker."""
     pool, answers = answers_pool(built, tmp_path, timeout=60, quick=0.01, pool_timeout=60)
     heavy = [ENDLESS, ENDLESS.replace("?n", "?m")]  # two answers that take longer than the test
 
     async def work(pool):
         computing = [asyncio.ensure_future(answers.get(text, "heavy", 60)) for text in heavy]
-        while pool.replaced < 2:  # both quick runs stopped
-            await asyncio.sleep(0.05)
+        for _ in range(600):  # until one quick run is stopped (at most a minute)
+            if pool.replaced:
+                break
+            await asyncio.sleep(0.1)
         count = await pool.execute(COUNT)
-        sent = pool.sent
+        sent, replaced = pool.sent, pool.replaced
         answers.close()
         await asyncio.gather(*computing, return_exceptions=True)
-        return count, sent
+        return count, sent, replaced
 
-    count, sent = run(pool, work)
-    assert count.rows and sent == 4  # two quick runs, one long run, this query: the second long run waits
+    count, sent, replaced = run(pool, work)
+    assert count.rows and replaced == 1 and sent == 3  # two quick runs, one going on, one stopped; this query
