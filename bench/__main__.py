@@ -11,7 +11,8 @@ time and peak resident memory next to the stage's own timings:
 - queries on rdflib's engine and on the embedded Oxigraph store, every canned query, with the ratio;
 - rdflib's Turtle serialiser, the baseline of pvkg's own writer;
 - publishing to an Oxigraph server and to Virtuoso, when they are installed;
-- serve: `pvkg serve` under 2,000 requests from 16 concurrent clients (tests/load.py).
+- serve: `pvkg serve` under 2,000 requests from 16 concurrent clients (tests/load.py), after a warm-up pass in
+  which it computes each canned answer once.
 
 Results go to bench/results.json and bench/results.md. Ratios compare engines within the same run, so that
 they mean something on a noisy machine; absolute times are this machine's.
@@ -199,8 +200,8 @@ def markdown(results: dict) -> str:
             elif p:
                 lines.append(f"| {size} | {server} | not run: {p.get('skipped') or p.get('error')} | | | |")
     lines += ["", "## Serving: 2,000 requests from 16 concurrent clients (API, pages, uncached SPARQL)", "",
-              "After a warm-up pass (each API request and page once, from 16 clients), in which the server computes "
-              "each canned answer once.", "",
+              "After a warm-up (each API request and page, from 16 clients, until the server has computed its "
+              "answer once), whose time is given.", "",
               "| size | start s | warm-up s | requests/s | p50 ms | p99 ms | API p99 ms | SPARQL p99 ms | statuses |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for size, stages in results["sizes"].items():

@@ -199,13 +199,14 @@ def publish_virtuoso(corpus: Path, work: Path) -> dict:
 
 SERVE_REQUESTS = 2000
 SERVE_CLIENTS = 16
+WARM_UP_S = 900  # the longest a warm-up may wait for answers being computed
 
 
 def serve(corpus: Path, work: Path) -> dict:
-    """`pvkg serve` over the built graph, under the load test's mix of requests (tests/load.py): first a warm-up
-    pass, each API request and page once from 16 concurrent clients (the server computes each canned answer
-    then, once per version of the graph), then 2,000 requests from 16 concurrent clients: throughput, latencies
-    and statuses of both. The server is a process of its own (with its query workers), so the stage's peak
+    """`pvkg serve` over the built graph, under the load test's mix of requests (tests/load.py): first a warm-up,
+    each API request and page from 16 concurrent clients until the server has computed its answer (once per
+    version of the graph; at most WARM_UP_S), then 2,000 requests from 16 concurrent clients: throughput,
+    latencies and statuses. The server is a process of its own (with its query workers), so the stage's peak
     memory is the load generator's."""
     sys.path.insert(0, str(REPO / "tests"))  # the same server start and load as the test suite
     import load
@@ -217,7 +218,7 @@ def serve(corpus: Path, work: Path) -> dict:
     (server, stop), start_s = _timed(lambda: servers.start_pvkg("--studies", str(corpus), out=work))
     try:
         plan = load.planned_requests(server.url, SERVE_REQUESTS)
-        warm = load.run_load(load.warm_up(plan), SERVE_CLIENTS)
+        warm = load.warm_up(plan, SERVE_CLIENTS, WARM_UP_S)
         _emit({"start": start_s, **{f"warmup:{k}": v for k, v in warm.items()}})
         report = load.run_load(plan, SERVE_CLIENTS)
         return {"start": start_s, **{f"warmup:{k}": v for k, v in warm.items()},

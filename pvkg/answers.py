@@ -6,20 +6,25 @@ worker that writes it to disk (answerfiles.py), and every later request, in this
 next over the same graph, is answered from there, a page at a time or whole. Requests that arrive while it is
 being computed wait for that one computation rather than start their own.
 
-Computing an answer may take longer than a request may wait (`--timeout`): the computation then goes on, under
-the longer limit of canned answers (`--answer-timeout`), and the request is told to ask again (503 with
-Retry-After). A computation that fails in a way that would repeat (past that limit, out of its worker's memory,
-a query the engine refuses) is remembered until the server stops, so that it costs a worker once, not once a
-request.
+A computation runs first as any query does, under `--timeout`; one that needs longer goes on under the longer
+limit of canned answers (`--answer-timeout`) if fewer than all the workers but one are on such long computations,
+and is otherwise stopped and run again when one is free, so that heavy answers never keep every worker from the
+queries behind the pages and /sparql. A request waits for the answer no longer
+than `--timeout`, and is then told to ask again (503 with Retry-After) while the computation goes on. A
+computation that fails in a way that would repeat (past that limit, out of its worker's memory, a query the
+engine refuses) is remembered, on disk too, with the limits it met, so that it costs a worker once, not once a
+request or once a restart; a server with higher limits tries again.
 
 Answers live in `.cache/answers/ENGINE/VERSION/` beside the built graph, VERSION naming the graph's SHA-256 (from
-the build's record) and pvkg's code; a server removes the folders of other versions on its engine as it starts.
-The folder holds at most `--answer-disk` MiB: past it, the answers used longest ago are removed.
+the build's record) and pvkg's code, and failures beside them (KEY.failed); a server removes the folders of other
+versions on its engine as it starts. The folder holds at most `--answer-disk` MiB: past it, the answers used
+longest ago are removed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -27,6 +32,7 @@ import math
 import shutil
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .answerfiles import INDEX, StoredAnswer, remove_answer
@@ -36,10 +42,9 @@ from .pipeline import BUILT_BY_FILE, code_fingerprint
 from .workers import QueryFailure, QueryPool
 
 ANSWERS_DIR = "answers"  # in the build's cache folder
+FAILED = "failed"  # KEY.failed: why the answer KEY could not be computed, and under which limits
 REMEMBERED_FAILURES = 1024
-# What the same canned query meets again on the same graph: a refusal, or being stopped by a worker's time or
-# memory limit (503 from a worker that ran it; a 503 from a busy server comes from no worker and is not kept).
-LASTING = (400, 403, 422, 503)
+REFUSALS = (400, 403, 422)  # what the engine says of the query itself: the same on the same graph
 
 
 def answer_folder(cache_dir: Path, built: Path, engine: str) -> Path:
@@ -62,22 +67,30 @@ def answer_folder(cache_dir: Path, built: Path, engine: str) -> Path:
 
 class CannedAnswers:
     """The stored answers of one version of the graph, and the ones being computed. `computed` counts the
-    answers computed by this server, each also said in its log."""
+    answers computed by this server, each also said in its log.
 
-    def __init__(self, pool: QueryPool, folder: Path, timeout: float, max_bytes: int, log: logging.Logger):
+    A computation first runs as any query does, under `quick` seconds (the pool's time limit); one that needs
+    longer goes on under `timeout` seconds, or is run again so when it must wait, with at most all the workers
+    but one on such long computations at once, so that heavy answers never keep every worker from the queries
+    behind the pages and /sparql."""
+
+    def __init__(self, pool: QueryPool, folder: Path, timeout: float, max_bytes: int, log: logging.Logger,
+                 quick: float | None = None):
         self.pool = pool
         self.folder = folder
         self.timeout = timeout
+        self.quick = min(timeout, pool.timeout if quick is None else quick)
         self.max_bytes = max_bytes
         self.log = log
         self._stored: OrderedDict[str, StoredAnswer] = OrderedDict()  # the one used longest ago first
         self._computing: dict[str, asyncio.Task] = {}
         self._failed: OrderedDict[str, QueryFailure] = OrderedDict()
+        self._long = asyncio.Semaphore(max(1, pool.size - 1))
         self.computed = 0
 
     def open(self) -> None:
-        """Take up the answers a server stored in the folder before (oldest first), without what a worker
-        stopped while writing left."""
+        """Take up the answers and failures a server stored in the folder before (oldest first), without what a
+        worker stopped while writing left, nor failures met under lower limits than this server's."""
         make_folder(self.folder)
         for leftover in self.folder.glob(".*.tmp-*"):
             leftover.unlink(missing_ok=True)
@@ -85,6 +98,12 @@ class CannedAnswers:
         for stored in sorted((s for s in found if s is not None), key=lambda s: s.path(INDEX).stat().st_mtime):
             self._stored[stored.key] = stored
         self._evict()
+        for path in sorted(self.folder.glob(f"*.{FAILED}"), key=lambda p: p.stat().st_mtime):
+            failure = self._failure_from(path)
+            if failure is None:
+                path.unlink(missing_ok=True)
+            else:
+                self._remember(path.stem, failure, write=False)
 
     def close(self) -> None:
         for task in list(self._computing.values()):
@@ -110,7 +129,7 @@ class CannedAnswers:
             return await asyncio.wait_for(asyncio.shield(task), wait)
         except TimeoutError:
             raise QueryFailure(f"this answer is being computed, which takes longer than {wait:g} s; it is then "
-                               f"kept for this version of the graph: ask again shortly", 503, ran=False,
+                               f"kept for this version of the graph: ask again shortly", 503, cause="busy",
                                retry_after=max(1, math.ceil(wait))) from None
 
     async def _compute(self, key: str, text: str, label: str) -> StoredAnswer:
@@ -121,16 +140,10 @@ class CannedAnswers:
         except WriteError as e:  # the cache folder cannot be written: the server's fault, not the request's
             raise QueryFailure(str(e), 500) from None
         try:
-            size = await self.pool.write_answer(text, self.folder, key, self.timeout)
+            size = await self._written_once(text, key)
         except QueryFailure as failure:
-            await asyncio.to_thread(remove_answer, self.folder, key)  # what a stopped worker left
-            if failure.ran and failure.status in LASTING:
-                message = str(failure) if failure.status != 503 else (
-                    f"computing this answer needed more than the {self.timeout:g} s or the memory a query worker "
-                    f"may use, and was stopped; it is not tried again until the server restarts")
-                self._failed[key] = QueryFailure(message, failure.status)
-                if len(self._failed) > REMEMBERED_FAILURES:
-                    self._failed.popitem(last=False)
+            if failure.cause in ("time", "memory") or failure.status in REFUSALS and failure.cause != "busy":
+                self._remember(key, failure)
                 self.log.info("canned answer failed, not tried again: %s (%s)", label, failure)
             raise
         stored = await asyncio.to_thread(StoredAnswer.open, self.folder, key)
@@ -142,6 +155,67 @@ class CannedAnswers:
                       time.perf_counter() - started)
         self._evict()
         return stored
+
+    async def _written_once(self, text: str, key: str) -> int:
+        """Have a worker write the answer: under the quick limit, going on under the long one when a place among
+        the long computations is free then, else run again when one is."""
+        promoted = False
+
+        async def promote() -> bool:
+            nonlocal promoted
+            if self.quick >= self.timeout or self._long.locked():
+                return False
+            promoted = await self._long.acquire()  # free: taken at once
+            return promoted
+
+        try:
+            return await self._written(text, key, self.quick, (self.timeout, promote))
+        except QueryFailure as failure:
+            if failure.cause != "time" or promoted or self.quick >= self.timeout:
+                raise
+        finally:
+            if promoted:
+                self._long.release()
+        async with self._long:  # a heavy answer, stopped at the quick limit: again, with the time it may take
+            return await self._written(text, key, self.timeout)
+
+    async def _written(self, text: str, key: str, timeout: float,
+                       longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
+        try:
+            return await self.pool.write_answer(text, self.folder, key, timeout, longer)
+        except QueryFailure:
+            await asyncio.to_thread(remove_answer, self.folder, key)  # what a stopped worker left
+            raise
+
+    def _remember(self, key: str, failure: QueryFailure, write: bool = True) -> None:
+        """Keep a failure that would repeat, in memory and (with `write`) on disk with the limits it met."""
+        if failure.cause in ("time", "memory"):
+            failure = QueryFailure(f"computing this answer needed more than the {self.timeout:g} s or the memory a "
+                                   f"query worker may use, and was stopped; it is not tried again on this graph "
+                                   f"under these limits", failure.status, failure.cause)
+        self._failed[key] = failure
+        if write:
+            record = {"status": failure.status, "cause": failure.cause, "message": str(failure),
+                      "timeout": self.timeout, "memory_mb": self.pool.memory_mb}
+            with contextlib.suppress(OSError):  # then it is kept in memory only
+                (self.folder / f"{key}.{FAILED}").write_text(json.dumps(record), encoding="utf-8")
+        if len(self._failed) > REMEMBERED_FAILURES:
+            oldest, _ = self._failed.popitem(last=False)
+            (self.folder / f"{oldest}.{FAILED}").unlink(missing_ok=True)
+
+    def _failure_from(self, path: Path) -> QueryFailure | None:
+        """The failure recorded in `path`, unless this server's limits are higher than those it met (or the record
+        cannot be read)."""
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            status, cause, message = int(record["status"]), record["cause"], str(record["message"])
+            timeout_then, memory_then = float(record["timeout"]), int(record["memory_mb"]) or math.inf
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if cause in ("time", "memory") and (timeout_then < self.timeout or memory_then < (self.pool.memory_mb
+                                                                                           or math.inf)):
+            return None
+        return QueryFailure(message, status, cause)
 
     def _finished(self, key: str, task: asyncio.Task) -> None:
         del self._computing[key]

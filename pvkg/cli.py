@@ -375,12 +375,12 @@ def serve(
     allow_connections(settings)
     if endpoint is not None:
         built = cache_dir = None
-        source = store_source(store, None, None, Endpoint(endpoint, timeout=timeout), graph or None)
+        source = store_source(store, None, Endpoint(endpoint, timeout=timeout), graph or None)
     else:
         check_engine(store)
         built, _ = _built(studies, out)
         cache_dir = out / pipeline.CACHE_DIR
-        source = store_source(store, built, cache_dir)
+        source = store_source(store, built)
     app = create_app(source, settings, built, cache_dir)
     _say(f"pvkg serve: {source.display} on http://{host}:{port}/ ({settings.workers} query workers; "
          f"Ctrl-C stops)", err=True)

@@ -64,7 +64,7 @@ from .query import (
 from .remote import Endpoint
 from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
 from .sparql import request_form
-from .store import AskResult, GraphResult, QueryOutcome, SelectResult, persistent_store
+from .store import AskResult, GraphResult, QueryOutcome, SelectResult
 from .workers import QueryFailure, QueryPool, StoreSource
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -189,6 +189,11 @@ def _whole_number(text: str | None, name: str, default: int, least: int, most: i
         within = f"from {least:,} to {most:,}" if most is not None else f"of {least} or more"
         raise QueryError(f"{name!r} must be a whole number {within}, not {text!r}")
     return value
+
+
+def _retry(failure: QueryFailure) -> dict[str, str]:
+    """The Retry-After header of a failure that says when asking again is worth it."""
+    return {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
 
 
 def _text_type(media_type: str) -> str:
@@ -426,8 +431,7 @@ class PvkgServer:
             window = Window.asked(request, default_limit=None, max_limit=self.settings.max_rows)
             answer = await self._answer(query, given)
         except QueryFailure as e:
-            headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
-            return JSONResponse({"error": str(e)}, status_code=e.status, headers=headers)
+            return JSONResponse({"error": str(e)}, status_code=e.status, headers=_retry(e))
         except UnknownConceptError as e:  # the graph holds no such concept
             return JSONResponse({"error": str(e), "suggestions": e.suggestions}, status_code=404)
         except PvkgError as e:  # wrong parameters
@@ -449,7 +453,7 @@ class PvkgServer:
             return self.error_page(404, f"There is no query named {request.path_params['name']!r}.")
         given = {k: v for k, v in request.query_params.items() if v != "" and k not in PAGING}
         values = {p.name: given.get(p.name, p.default or "") for p in query.parameters}
-        answer, rows, window, error, status = None, [], None, None, 200
+        answer, rows, window, error, status, retry = None, [], None, None, 200, {}
         missing = [p.name for p in query.parameters if p.default is None and p.name not in given]
         if not missing:
             try:
@@ -457,7 +461,7 @@ class PvkgServer:
                 answer = await self._answer(query, given)
                 rows = await asyncio.to_thread(answer.page_rows, window.offset, window.limit)
             except QueryFailure as e:
-                error, status = str(e), e.status
+                error, status, retry = str(e), e.status, _retry(e)
             except UnknownConceptError as e:
                 error, status = str(e), 404
             except PvkgError as e:
@@ -468,16 +472,21 @@ class PvkgServer:
                                          else query.text})
         page_links = {rel: f"/queries/{query.name}?{target}" for rel, target in
                       window.links(request, answer.rows).items()} if answer is not None and window is not None else {}
-        return self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
-                         values=values, answer=answer, rows=rows, window=window, page_links=page_links, error=error,
-                         editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
-                         csv_path=f"/api/queries/{query.name}?{urllib.parse.urlencode({**values, 'format': 'csv'})}")
+        csv_params = urllib.parse.urlencode({**values, "format": "csv"})
+        response = self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
+                             values=values, answer=answer, rows=rows, window=window, page_links=page_links,
+                             error=error, editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
+                             csv_path=f"/api/queries/{query.name}?{csv_params}")
+        response.headers.update(retry)
+        return response
 
     async def _asked_by(self, query: CannedQuery) -> str:
+        """The label of the study that asked the query's question, else the header's text (also when the label
+        cannot be looked up in time: it is not worth failing a page for)."""
         study = asking_study(query)
         if study is not None:
-            labels = await self._labels([str(study)])
-            return labels.of(str(study)) or str(query.asked_by)
+            with contextlib.suppress(QueryFailure):
+                return (await self._labels([str(study)])).of(str(study)) or str(query.asked_by)
         return str(query.asked_by or "")
 
     def openapi(self, request: Request) -> Response:
@@ -819,17 +828,14 @@ def _answers_folder(source: StoreSource, built: Path | None, cache_dir: Path | N
             yield Path(folder)
 
 
-def store_source(engine: str, built: Path | None, cache_dir: Path | None, endpoint: Endpoint | None = None,
+def store_source(engine: str, built: Path | None, endpoint: Endpoint | None = None,
                  graph: str | None = None) -> StoreSource:
-    """What the workers open: the built graph on an embedded engine (for Oxigraph, an on-disk copy that every
-    worker opens read-only, made once per version of the file), or a remote endpoint."""
+    """What the workers open: the built graph on an embedded engine (each worker loads it into its memory), or a
+    remote endpoint."""
     if endpoint is not None:
         return StoreSource("endpoint", endpoint=endpoint, graph=graph)
     assert built is not None
-    if engine == "oxigraph":
-        assert cache_dir is not None
-        return StoreSource("oxigraph", path=persistent_store(built, cache_dir))
-    return StoreSource("rdflib", path=built)
+    return StoreSource(engine, path=built)
 
 
 def check_base_url(url: str) -> str:

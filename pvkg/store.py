@@ -13,9 +13,6 @@ runs any query form (`execute`): SELECT rows, an ASK boolean, or the triples of 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -30,7 +27,6 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from .errors import PvkgError, UsageError
-from .export import make_folder, reporting_write_errors
 from .remote import DEFAULT_MAX_ROWS, Endpoint, RemoteError, rows_from_json
 from .sparql import MAX_NESTING, Refusable, refusable, request_form
 
@@ -193,12 +189,6 @@ class OxigraphStore(Store):
         store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         return cls(store)
 
-    @classmethod
-    def read_only(cls, folder: Path) -> OxigraphStore:
-        """An on-disk store (see persistent_store) opened read-only: several processes can open it at once
-        (the server's query workers do)."""
-        return cls(ox.Store.read_only(str(folder)))
-
     def _execute(self, text: str, max_rows: int | None) -> QueryOutcome:
         result = self.store.query(text)
         if isinstance(result, ox.QueryBoolean):
@@ -220,30 +210,6 @@ class OxigraphStore(Store):
             return SelectResult(columns, _bounded((tuple(term(s[c]) for c in columns) for s in result), max_rows))
         return GraphResult(_bounded(((term(t.subject), term(t.predicate), term(t.object)) for t in result),
                                     max_rows))
-
-
-def persistent_store(path: Path, folder: Path) -> Path:
-    """The folder of an on-disk Oxigraph store holding the graph file `path`, loaded into a fresh folder
-    named after the file's content hash when there is none yet (older ones are removed)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    target = folder / f"oxigraph-{digest.hexdigest()[:16]}"
-    if target.is_dir():
-        return target
-    make_folder(folder)
-    loading = folder / f".loading-{os.getpid()}"
-    with reporting_write_errors(target, "load the store into this folder"):
-        shutil.rmtree(loading, ignore_errors=True)
-        store = ox.Store(str(loading))
-        store.bulk_load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
-        store.flush()
-        del store  # closes the database before it is moved into place
-        for old in folder.glob("oxigraph-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(loading, target)
-    return target
 
 
 class EndpointStore(Store):

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import resource
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +44,14 @@ DETERMINISTIC_FAILURES = (400, 403, 422)
 
 
 class QueryFailure(PvkgError):
-    """A query the server could not answer, with the HTTP status that says why. `ran` is False when no worker
-    ran the query (the server was busy), so that asking again may well succeed; `retry_after`, when set, is the
+    """A query the server could not answer, with the HTTP status that says why. `cause` tells the failures of a
+    worker's limits apart: 'time' (stopped at the time limit), 'memory' (its worker ran out of memory) and 'busy'
+    (no worker ran it: the server was busy, so asking again may well succeed); `retry_after`, when set, is the
     seconds after which asking again is worth it."""
 
-    def __init__(self, message: str, status: int, ran: bool = True, retry_after: int | None = None):
+    def __init__(self, message: str, status: int, cause: str | None = None, retry_after: int | None = None):
         self.status = status
-        self.ran = ran
+        self.cause = cause
         self.retry_after = retry_after
         super().__init__(message)
 
@@ -58,7 +60,8 @@ class QueryFailure(PvkgError):
 class StoreSource:
     """What each worker opens. Workers are spawned, so this must pickle: paths and settings, not stores.
 
-    engine 'oxigraph': `path` is an on-disk Oxigraph store (see store.persistent_store), opened read-only;
+    engine 'oxigraph': `path` is the built Turtle file, loaded by each worker into a store in its memory (an
+    on-disk store opened read-only by every worker answered 5 to 10 times slower at a million triples);
     engine 'rdflib': `path` is the built Turtle file, parsed by each worker;
     engine 'endpoint': queries go to `endpoint`, scoped to `graph`."""
 
@@ -69,7 +72,7 @@ class StoreSource:
 
     def open(self) -> Store:
         if self.engine == "oxigraph":
-            return OxigraphStore.read_only(self.path)
+            return OxigraphStore.from_file(self.path)
         if self.engine == "rdflib":
             from rdflib import Graph
 
@@ -189,6 +192,14 @@ class _Worker:
              target: tuple[Path, str] | None) -> tuple[str, object]:
         try:
             self.connection.send((text, max_rows, max_chars, target))
+        except (BrokenPipeError, ConnectionResetError):
+            raise _WorkerDied from None
+        return self.reply(timeout)
+
+    def reply(self, timeout: float) -> tuple[str, object]:
+        """The worker's reply to the query it runs, or TimeoutError when there is none within `timeout` seconds
+        (the query goes on running)."""
+        try:
             if not self.connection.poll(timeout):
                 raise TimeoutError
             return self.connection.recv()
@@ -294,19 +305,22 @@ class QueryPool:
         except QueryFailure as failure:
             return failure.with_traceback(None)
 
-    async def write_answer(self, text: str, folder: Path, key: str, timeout: float) -> int:
+    async def write_answer(self, text: str, folder: Path, key: str, timeout: float,
+                           longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
         """Run a SELECT query with no row or character limit, under its own time limit, and have the worker
         write its answer into `folder` under `key` (answerfiles.py): the answer never passes through this
-        process. The bytes written."""
-        size = await self._run(text, None, timeout=timeout, target=(folder, key))
+        process. With `longer` (a time limit, a permission), a query still running at `timeout` goes on to
+        that limit if the permission, asked then, is granted. The bytes written."""
+        size = await self._run(text, None, timeout=timeout, target=(folder, key), longer=longer)
         assert isinstance(size, int)
         return size
 
     async def _run(self, text: str, limit: int | None, timeout: float | None = None,
-                   target: tuple[Path, str] | None = None) -> QueryOutcome | int:
+                   target: tuple[Path, str] | None = None,
+                   longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> QueryOutcome | int:
         if self._waiting >= self.queue:
             raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503,
-                               ran=False)
+                               cause="busy")
         self._waiting += 1
         try:
             worker = await self._idle.get()
@@ -318,18 +332,26 @@ class QueryPool:
         future = loop.run_in_executor(self._threads, worker.call, text, limit, None if target else self.max_chars,
                                       timeout, target)
         try:
-            status, value = await asyncio.shield(future)
+            try:
+                status, value = await asyncio.shield(future)
+            except TimeoutError:
+                if longer is None or not await longer[1]():
+                    raise
+                future = loop.run_in_executor(self._threads, worker.reply, longer[0] - timeout)
+                timeout = longer[0]  # for the message, should it run out too
+                status, value = await asyncio.shield(future)
         except asyncio.CancelledError:  # the client went away: the worker comes back when it is done
             future.add_done_callback(lambda done: self._release(worker, done))
             raise
         except TimeoutError:
             self._replace(worker)
             raise QueryFailure(f"the query ran longer than the time limit ({timeout:g} s) and was stopped; "
-                               f"narrow it, or add a LIMIT", 503) from None
+                               f"narrow it, or add a LIMIT", 503, cause="time") from None
         except _WorkerDied:
             self._replace(worker)
             raise QueryFailure(f"the query stopped its worker process, most likely by needing more than the "
-                               f"{self.memory_mb:,} MiB memory limit; narrow it, or add a LIMIT", 503) from None
+                               f"{self.memory_mb:,} MiB memory limit; narrow it, or add a LIMIT", 503,
+                               cause="memory") from None
         self._idle.put_nowait(worker)
         return _outcome(status, value)
 
@@ -366,4 +388,4 @@ def _outcome(status: str, value: object) -> QueryOutcome | int:
         return value  # type: ignore[return-value]
     statuses = {"limit": 422, "refused": 403, "query": 400, "remote": 502, "memory": 503, "store": 500, "engine": 500}
     prefix = "the query cannot be run: " if status == "query" else ""
-    raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500))
+    raise QueryFailure(f"{prefix}{value}", statuses.get(status, 500), cause="memory" if status == "memory" else None)

@@ -4,7 +4,8 @@ status and latency recorded.
 
 The mix: the canned queries of the API, each with several parameter values (answers the server computes once),
 whole and as a page (`limit=100&offset=100`), resource and query pages, and hand-written SPARQL whose text no
-cache has seen (every fourth request). `warm_up` is what a first pass asks for: each API answer and page once.
+cache has seen (every fourth request). `warm_up` asks for each API answer and page of a plan until the server
+has computed it.
 """
 
 from __future__ import annotations
@@ -50,10 +51,43 @@ def planned_requests(base: str, count: int) -> list[tuple[str, str]]:
     return plan
 
 
-def warm_up(plan: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The requests of a plan that the server answers from what it computes once: each API request and page,
-    once."""
-    return list(dict.fromkeys(item for item in plan if item[0] != "sparql"))
+def warm_up(plan: list[tuple[str, str]], clients: int, patience_s: float) -> dict:
+    """Ask for each API answer and page of a plan once (from `clients` threads), and again after its Retry-After
+    each one the server answered 503 with Retry-After (its answer was being computed), until it answers otherwise
+    or `patience_s` seconds have passed. A report: seconds, requests sent, the last status of each (kind, status)
+    and of each path that answered other than 200."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + patience_s
+    sent = 0
+    lock = threading.Lock()
+
+    def settle(item: tuple[str, str]) -> int:
+        nonlocal sent
+        while True:
+            with lock:
+                sent += 1
+            try:
+                with opener.open(item[1], timeout=300) as response:
+                    response.read()
+                    return response.status
+            except urllib.error.HTTPError as error:
+                retry = error.headers.get("Retry-After", "")
+                if error.code != 503 or not retry.isdigit() or time.monotonic() + int(retry) > deadline:
+                    return error.code
+                time.sleep(int(retry))
+            except OSError:
+                return 0
+
+    items = list(dict.fromkeys(item for item in plan if item[0] != "sparql"))
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        statuses = list(pool.map(settle, items))
+    return {"seconds": round(time.perf_counter() - start, 2), "requests": sent,
+            "statuses": dict(sorted(Counter(f"{kind} {status}" for (kind, _), status in zip(items, statuses,
+                                                                                           strict=True)).items())),
+            "failed": dict(sorted(Counter(f"{status} {urllib.parse.urlsplit(url).path}"
+                                          for (_, url), status in zip(items, statuses, strict=True)
+                                          if status != 200).items()))}
 
 
 def _summary(values: list[float]) -> dict:
@@ -65,10 +99,12 @@ def _summary(values: list[float]) -> dict:
 
 def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
     """Send the planned requests from `clients` threads; a report of wall time, throughput, latencies per
-    kind of request (p50, p99, max) and the count of each (kind, status)."""
+    kind of request (p50, p99, max), the count of each (kind, status), and of each path that answered other
+    than 200."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     lock = threading.Lock()
     statuses: Counter = Counter()
+    failed: Counter = Counter()
     latencies: dict[str, list[float]] = defaultdict(list)
 
     def fetch(item: tuple[str, str]) -> None:
@@ -86,6 +122,8 @@ def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
         with lock:
             statuses[(kind, status)] += 1
             latencies[kind].append(elapsed)
+            if status != 200:
+                failed[f"{status} {urllib.parse.urlsplit(url).path}"] += 1
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
@@ -95,4 +133,5 @@ def run_load(plan: list[tuple[str, str]], clients: int) -> dict:
             "requests_per_second": round(len(plan) / wall, 1),
             "all": _summary([v for values in latencies.values() for v in values]),
             **{kind: _summary(values) for kind, values in sorted(latencies.items())},
-            "statuses": {f"{kind} {status}": n for (kind, status), n in sorted(statuses.items())}}
+            "statuses": {f"{kind} {status}": n for (kind, status), n in sorted(statuses.items())},
+            "failed": dict(sorted(failed.items()))}

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import shutil
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 from servers import PVKG_TEST_OPTIONS, PvkgServer, pvkg_server, start_pvkg  # noqa: F401
 from test_serve import http
-from test_workers import ENDLESS, built, run  # noqa: F401  (built: a fixture)
+from test_workers import COUNT, ENDLESS, built, run  # noqa: F401  (built: a fixture)
 
 from pvkg.answerfiles import StoredAnswer, write_answer
 from pvkg.answers import CannedAnswers
@@ -27,7 +28,7 @@ from pvkg.describe import DESCRIPTION_FILE
 from pvkg.pipeline import BUILT_BY_FILE, CACHE_DIR, GRAPH_FILE
 from pvkg.query import QueryResult, canned_text, load_queries, run_query
 from pvkg.results import render, to_json
-from pvkg.store import OxigraphStore, persistent_store
+from pvkg.store import OxigraphStore
 from pvkg.workers import QueryFailure, QueryPool, StoreSource
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
@@ -204,9 +205,31 @@ def test_an_answer_is_computed_once_for_concurrent_requests_and_kept_across_rest
         stop()
 
 
-def answers_pool(built_graph: Path, tmp_path: Path, timeout: float) -> tuple[QueryPool, CannedAnswers]:
-    pool = QueryPool(StoreSource("oxigraph", path=persistent_store(built_graph, tmp_path)), workers=2)
-    answers = CannedAnswers(pool, tmp_path / "answers", timeout, 1 << 30, logging.getLogger("test"))
+def test_a_request_is_told_when_to_come_back_and_the_answer_is_there_later(server, tmp_path):
+    """With a request time limit too short for any query, each canned answer outlasts its quick run and is
+    computed under --answer-timeout while requests are answered 503 with Retry-After."""
+    own, stop = start_pvkg("--studies", str(STUDIES), "--timeout", "0.001", "--workers", "2",
+                           out=fresh_build(server, tmp_path))
+    try:
+        status, headers, body = http(f"{own.url}/api/queries/factors")
+        assert status == 503 and int(headers["Retry-After"]) >= 1 and "being computed" in json.loads(body)["error"]
+        status, headers, _ = http(f"{own.url}/queries/factors")
+        assert status in (200, 503) and (status == 200 or int(headers["Retry-After"]) >= 1)
+        for _ in range(600):  # until the computation is done: at most a minute
+            status, headers, body = http(f"{own.url}/api/queries/factors")
+            if status != 503:
+                break
+            time.sleep(0.1)
+        assert status == 200 and len(json.loads(body)["results"]["bindings"]) == int(headers["X-Total-Count"]) > 0
+        assert computed(own) == ["factors"]
+    finally:
+        stop()
+
+
+def answers_pool(built_graph: Path, folder: Path, timeout: float, quick: float | None = None,
+                 pool_timeout: float = 20) -> tuple[QueryPool, CannedAnswers]:
+    pool = QueryPool(StoreSource("oxigraph", path=built_graph), workers=2, timeout=pool_timeout)
+    answers = CannedAnswers(pool, folder / "answers", timeout, 1 << 30, logging.getLogger("test"), quick=quick)
     answers.open()
     return pool, answers
 
@@ -238,7 +261,7 @@ def test_a_request_is_told_to_come_back_while_its_answer_is_still_computed(built
     assert answer.rows == 1 and sent == 1  # the computation went on after the first request stopped waiting
 
 
-def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request(built, tmp_path):  # noqa: F811
+def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request_nor_a_restart(built, tmp_path):  # noqa: F811
     pool, answers = answers_pool(built, tmp_path, timeout=1)
 
     async def work(pool):
@@ -247,9 +270,44 @@ def test_an_answer_past_its_time_limit_costs_a_worker_once_not_once_a_request(bu
             with pytest.raises(QueryFailure) as stopped:
                 await answers.get(ENDLESS, "endless", 30)
             failures.append(stopped.value)
-        return failures, pool.sent, pool.replaced
+        restarted = CannedAnswers(pool, tmp_path / "answers", 1, 1 << 30, logging.getLogger("test"))
+        restarted.open()  # a server started again over the same graph, with the same limits
+        with pytest.raises(QueryFailure) as again:
+            await restarted.get(ENDLESS, "endless", 30)
+        return failures + [again.value], pool.sent, pool.replaced
 
     failures, sent, replaced = run(pool, work)
-    assert [f.status for f in failures] == [503] * 3 and sent == 1 and replaced == 1
+    assert [f.status for f in failures] == [503] * 4 and sent == 1 and replaced == 1
     assert "not tried again" in str(failures[-1])
-    assert not list((tmp_path / "answers").iterdir())  # nothing half-written is left
+    assert [p.suffix for p in (tmp_path / "answers").iterdir()] == [".failed"]  # nothing half-written is left
+    pool, patient = answers_pool(built, tmp_path, timeout=2)  # a server that allows more time tries again
+
+    async def again(pool):
+        with pytest.raises(QueryFailure):
+            await patient.get(ENDLESS, "endless", 30)
+        return pool.sent
+
+    assert run(pool, again) == 1
+
+
+def test_a_heavy_answer_goes_on_under_its_longer_limit_leaving_a_worker_to_other_queries(built, tmp_path):  # noqa: F811
+    """Each computation gets the quick limit first (as a query of the pages would); past it, the first heavy answer
+    goes on under the long limit, and the second, for which no place is free among the long computations (at most
+    one of the two workers), is stopped to wait for one: a query asked meanwhile is answered by the other worker."""
+    pool, answers = answers_pool(built, tmp_path, timeout=60, quick=0.01, pool_timeout=60)
+    heavy = [ENDLESS, ENDLESS.replace("?n", "?m")]  # two answers that take longer than the test
+
+    async def work(pool):
+        computing = [asyncio.ensure_future(answers.get(text, "heavy", 60)) for text in heavy]
+        for _ in range(600):  # until one quick run is stopped (at most a minute)
+            if pool.replaced:
+                break
+            await asyncio.sleep(0.1)
+        count = await pool.execute(COUNT)
+        sent, replaced = pool.sent, pool.replaced
+        answers.close()
+        await asyncio.gather(*computing, return_exceptions=True)
+        return count, sent, replaced
+
+    count, sent, replaced = run(pool, work)
+    assert count.rows and replaced == 1 and sent == 3  # two quick runs, one going on, one stopped; this query

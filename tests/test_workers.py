@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pvkg.export import turtle_bytes
-from pvkg.store import SelectResult, persistent_store
+from pvkg.store import SelectResult
 from pvkg.workers import QueryFailure, QueryPool, StoreSource
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -40,25 +40,14 @@ def run(pool: QueryPool, work):
         return thread.submit(lambda: asyncio.run(main())).result()
 
 
-def test_the_on_disk_store_is_made_once_per_version_of_the_file(built, tmp_path):
-    first = persistent_store(built, tmp_path)
-    assert persistent_store(built, tmp_path) == first
-    changed = tmp_path / "changed.ttl"
-    changed.write_bytes(built.read_bytes() + b"\n<urn:x:a> <urn:x:b> <urn:x:c> .\n")
-    second = persistent_store(changed, tmp_path)
-    assert second != first and second.is_dir() and not first.exists()  # the old copy is removed
-
-
 @pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
-def test_both_engines_answer_with_the_same_rows(engine, built, tmp_path, seed_build):
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path)) if engine == "oxigraph" \
-        else StoreSource("rdflib", path=built)
-    outcome = run(QueryPool(source, workers=1), lambda pool: pool.execute(COUNT))
+def test_both_engines_answer_with_the_same_rows(engine, built, seed_build):
+    outcome = run(QueryPool(StoreSource(engine, path=built), workers=1), lambda pool: pool.execute(COUNT))
     assert isinstance(outcome, SelectResult) and int(outcome.rows[0][0]) == len(seed_build.graph)
 
 
-def test_over_the_time_limit_the_worker_is_replaced_and_the_next_query_runs(built, tmp_path):
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+def test_over_the_time_limit_the_worker_is_replaced_and_the_next_query_runs(built):
+    source = StoreSource("oxigraph", path=built)
 
     async def work(pool):
         with pytest.raises(QueryFailure) as stopped:
@@ -71,8 +60,8 @@ def test_over_the_time_limit_the_worker_is_replaced_and_the_next_query_runs(buil
     assert isinstance(answer, SelectResult) and replaced == 1
 
 
-def test_answers_and_certain_failures_are_cached_but_timeouts_are_not(built, tmp_path):
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+def test_answers_and_certain_failures_are_cached_but_timeouts_are_not(built):
+    source = StoreSource("oxigraph", path=built)
 
     async def work(pool):
         answer = await pool.execute(COUNT, cache=True)
@@ -97,8 +86,8 @@ def test_a_store_that_cannot_be_opened_stops_the_start_in_one_line(tmp_path):
     assert failed.value.status == 500 and "could not open the store" in str(failed.value)
 
 
-def test_requests_for_a_query_already_running_wait_for_that_run(built, tmp_path):
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+def test_requests_for_a_query_already_running_wait_for_that_run(built):
+    source = StoreSource("oxigraph", path=built)
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # about 0.3 s on the seed graph
 
     async def work(pool):
@@ -121,10 +110,10 @@ def _connect_without_network(port: int, answer) -> None:
         answer.put((isolated, type(e).__name__))
 
 
-def test_a_worker_reaches_no_server_not_even_on_loopback(built, tmp_path):
+def test_a_worker_reaches_no_server_not_even_on_loopback(built):
     """The last guard behind the SERVICE refusal: whatever a query makes the engine do, a worker of an embedded
     store has no network to do it with."""
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+    source = StoreSource("oxigraph", path=built)
     isolated = run(QueryPool(source, workers=1), lambda pool: asyncio.sleep(0, pool.isolated))
     if not isolated and os.environ.get("CI") != "true":
         pytest.skip("this kernel allows no network namespace here (user namespaces are off)")
@@ -139,8 +128,8 @@ def test_a_worker_reaches_no_server_not_even_on_loopback(built, tmp_path):
     assert isolated_there and outcome != "connected"
 
 
-def test_an_answer_longer_than_the_character_limit_is_refused_in_the_worker(built, tmp_path):
-    source = StoreSource("oxigraph", path=persistent_store(built, tmp_path))
+def test_an_answer_longer_than_the_character_limit_is_refused_in_the_worker(built):
+    source = StoreSource("oxigraph", path=built)
     doubled = " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(10))
     query = f'SELECT ?v10 WHERE {{ BIND("xxxx" AS ?v0) {doubled} }}'  # 4,096 characters
 
