@@ -195,19 +195,20 @@ class OxigraphStore(Store):
             return AskResult(bool(result))
         # answers repeat the same labels and studies: convert each distinct term once (rdflib's Literal
         # constructor is the costly part, 8 us a term)
-        converted: dict = {}
+        converted: dict = {None: None}  # an unbound cell stays None
+        known = converted.get
 
         def term(value):
-            if value is None:
-                return None
-            found = converted.get(value)
-            if found is None:
+            found = known(value, converted)
+            if found is converted:
                 found = converted[value] = rdflib_term(value)
             return found
 
         if isinstance(result, ox.QuerySolutions):
             columns = [v.value for v in result.variables]
-            return SelectResult(columns, _bounded((tuple(term(s[c]) for c in columns) for s in result), max_rows))
+            # a solution iterates its values in the order of the variables (by position: a third of the cost
+            # of looking each up by name, on answers of 40k rows)
+            return SelectResult(columns, _bounded((tuple(map(term, s)) for s in result), max_rows))
         return GraphResult(_bounded(((term(t.subject), term(t.predicate), term(t.object)) for t in result),
                                     max_rows))
 

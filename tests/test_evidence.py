@@ -280,6 +280,30 @@ findings:
     ]  # doe-03 is background: no contest with Wukich & Mergel's barrier
 
 
+def test_contested_lists_every_study_on_each_side(tmp_path):
+    """Each side is gathered apart: a study that judges a factor both ways is on both sides, beside the study
+    that judges it one way only (the pairs of the first version left it out of the driver side)."""
+    doe = MINIMAL.format(id="doe-2020", extra="""\
+findings:
+  - id: doe-01
+    kind: factor
+    locator: Results
+    statement: Citizens' experience with social media holds service delivery back.
+    about: [factor:citizen-experience]
+    direction: barrier
+  - id: doe-02
+    kind: factor
+    locator: Discussion
+    statement: Citizens' experience with social media also carries service delivery forward.
+    about: [factor:citizen-experience]
+    direction: driver
+""")
+    rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "contested")
+    smsf = "Factors Affecting Government Use of Social Media for Service Provision"
+    assert rows == [{"relation": "citizen experience", "driver_studies": f"Doe (2020); {smsf}",
+                     "barrier_studies": "Doe (2020)"}]
+
+
 def test_chains_across_studies_are_hypotheses(tmp_path, seed_build):
     rows = answer(seed_build.graph, "value-paths")
     assert rows and {row["basis"] for row in rows} == {"one study"}
@@ -288,7 +312,9 @@ def test_chains_across_studies_are_hypotheses(tmp_path, seed_build):
     # the chain no source makes: e-government websites (a barrier to citizens' satisfaction with the public
     # sector, Porumbescu) -> user satisfaction (an information-systems construct, Buyannemekh) -> public value
     assert not [row for row in rows if row["start"] == "e-government websites"]
-    # a study's step joined to another study's step is a hypothesis, with the studies of each step
+    assert answer(seed_build.graph, "chain-hypotheses") == []
+    # a study's step joined to another study's step is a hypothesis: never a chain of value-paths, counted per
+    # middle concept in chain-hypotheses, with the studies of each step
     doe = MINIMAL.format(id="doe-2020", extra="""\
 findings:
   - id: doe-01
@@ -299,11 +325,11 @@ findings:
     to: [value:individual-benefits]
     direction: driver
 """)
-    rows = answer(build(tmp_path, ("doe-2020", doe)).graph, "value-paths")
-    hypotheses = [row for row in rows if row["basis"] == "hypothesis across studies"]
-    assert {(row["start"], row["via"], row["first_studies"], row["second_studies"]) for row in hypotheses} == \
-        {("e-government websites", "individual benefits", "Doe (2020)", "Luna et al. (2024)")}
-    assert len(hypotheses) == 4  # on to accountability, democracy, equity and transparency
+    planted = build(tmp_path, ("doe-2020", doe)).graph
+    assert answer(planted, "value-paths") == rows
+    assert answer(planted, "chain-hypotheses") == [
+        {"via": "individual benefits", "kind": "value", "starts": "2", "first_studies": "2", "ends": "4",
+         "second_studies": "1"}]  # from Doe's channel and Luna's characteristics, on to Luna's four values
 
 
 def test_values_perceived_leaves_out_background_and_second_hand(tmp_path):

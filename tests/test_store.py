@@ -34,7 +34,7 @@ def test_oxigraph_gives_the_rows_rdflib_gives(name, engines):
         expected = run_query(reference, QUERIES[name], given)
         # the whole CSV, so order, unbound cells and literal forms must agree too
         assert render(run_query(fast, QUERIES[name], given), "csv") == render(expected, "csv"), given
-        assert expected.rows or name in ("evidence", "contested"), f"{name} has no rows to compare"
+        assert expected.rows or name in ("evidence", "contested", "chain-hypotheses"), f"{name} has no rows to compare"
 
 
 def test_parameters_replace_variables_only():
