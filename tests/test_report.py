@@ -401,6 +401,7 @@ def hostile_graph() -> Graph:
                 "k": (PVKG.FactorCategory, "</text><script>bad()</script>")}
     for key, (cls, label) in concepts.items():
         g.add((ID[f"x/{key}"], RDF.type, cls))
+        g.add((ID[f"x/{key}"], RDF.type, SKOS.Concept))  # as the loader types every concept
         g.add((ID[f"x/{key}"], SKOS.prefLabel, Literal(label, lang="en")))
     g.add((ID["x/f"], SKOS.broader, ID["x/k"]))
     g.add((PVKG.Driver, RDFS.label, Literal("driver", lang="en")))
