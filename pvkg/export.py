@@ -275,8 +275,18 @@ class TurtleWriter:
 
     def body(self, triples: TripleSource | Iterable[Triple]) -> Iterator[str]:
         """The subject blocks of the triples, sorted, each ending in ` .`, a blank line between two blocks and
-        a line break after the last. A block sorts as its text does, that is as its subject's text followed by
-        a space (no subject's text has one); blocks of blank nodes nothing refers to (`[] ...`) come last."""
+        a line break after the last."""
+        blocks = 0
+        for _, block in self.blocks(triples):
+            yield ("\n\n" if blocks else "") + block
+            blocks += 1
+        if blocks:
+            yield "\n"
+
+    def blocks(self, triples: TripleSource | Iterable[Triple]) -> Iterator[tuple[str | None, str]]:
+        """(subject text, block) for each block in the order written. A block sorts as its text does, that is
+        as its subject's text followed by a space (no subject's text has one); blocks of blank nodes nothing
+        refers to (`[] ...`) come last, with no subject text."""
         source = as_source(triples)
         self._read_blank_nodes(source.blank())
         named, anonymous = [], []
@@ -287,18 +297,14 @@ class TurtleWriter:
                 anonymous.append(subject)  # an axiom such as owl:AllDisjointClasses: nothing refers to it
             else:
                 named.append(subject)
-        blocks = 0
         for subject in _in_order(named, lambda s: self.term(s) + " "):
             triples = source.about(subject)
-            yield ("\n\n" if blocks else "") + self.block(self.term(subject), triples)
-            blocks += 1
+            head = self.term(subject)
+            yield head, self.block(head, triples)
             self.progress(len(triples))
         for block in sorted(self.block("[]", source.about(s)) for s in anonymous):
-            yield ("\n\n" if blocks else "") + block
-            blocks += 1
+            yield None, block
         self.progress(sum(len(source.about(s)) for s in [*anonymous, *self._inline]))  # the blank nodes' triples
-        if blocks:
-            yield "\n"
 
     def block(self, head: str, triples: list[Triple]) -> str:
         props: dict[Node, set[Node]] = defaultdict(set)

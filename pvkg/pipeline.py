@@ -22,6 +22,7 @@ from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import check_files, load_checks, require_quality
 from .reason import ConsistencyReport, ProofCache, check_consistency, check_file_modules
 from .studies import Corpus, read_corpus, study_files
+from .turtleblocks import BLOCKS_FILE, TurtleBlocks, turtle_of
 from .validate import ValidationCache, ValidationReport, validate_parts
 
 GRAPH_FILE = "pvkg.ttl"
@@ -42,6 +43,7 @@ class Build:
     consistency: ConsistencyReport | None = None
     cache: ValidationCache | None = None
     proofs: ProofCache | None = None
+    blocks: TurtleBlocks | None = None  # the index of the Turtle written, for the next build
     quality_checks: int = 0  # how many quality checks (queries/qc/) the graph passed
 
     @property
@@ -87,6 +89,14 @@ class Build:
 def ontology_inputs() -> list[Path]:
     """The files the ontology is read from (with its import module)."""
     return [resources.ontology_file(), *sorted(resources.data_dir("ontology").glob("imports/*"))]
+
+
+def turtle_fingerprint() -> str:
+    """What, besides the input files, decides the Turtle written: pvkg's code and the ontology."""
+    digest = hashlib.sha256(code_fingerprint().encode("ascii"))
+    for path in ontology_inputs():
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def validation_inputs() -> list[Path]:
@@ -136,8 +146,12 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     if not validation.conforms:
         raise ValidationError(validation.problems, files=corpus.files)
     result = Build(corpus, ontology, parts, validation, cache=cache)
-    stages.start(f"writing {len(result.triples):,} triples as Turtle", len(result.triples), "triples")
-    result.turtle = turtle_bytes(result.triples, stages.advance)
+    stages.start(f"writing {len(result.triples):,} triples as Turtle (unchanged subjects: from the last build)",
+                 len(result.triples), "triples")
+    fingerprint = turtle_fingerprint()
+    previous = TurtleBlocks.open(cache_dir / BLOCKS_FILE, fingerprint) if cache_dir else None
+    result.turtle, result.blocks = turtle_of(result.triples, parts.triples, corpus.digests, fingerprint, previous,
+                                             cache_dir.parent / GRAPH_FILE if cache_dir else None, stages.advance)
     checks = load_checks()
     stages.start(f"running {len(checks)} quality checks on {len(result.triples):,} triples", len(checks), "checks")
     require_quality(result.turtle, checks, sources=result.sources, progress=stages.advance)
@@ -197,7 +211,7 @@ def build_outputs(out_dir: Path) -> list[Path]:
     """Every file a build writes into `out_dir`."""
     cache = out_dir / CACHE_DIR
     return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE,
-            cache / PROOF_CACHE_FILE]
+            cache / PROOF_CACHE_FILE, cache / BLOCKS_FILE]
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
@@ -215,6 +229,8 @@ def write_build(result: Build, out_dir: Path) -> Path:
         result.cache.save()
     if result.proofs is not None:
         result.proofs.save()
+    if result.blocks is not None:
+        result.blocks.save(out_dir / CACHE_DIR / BLOCKS_FILE, target)  # after the graph: it names its time
     return target
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -222,6 +223,7 @@ class Corpus:
     countries: list[Country] = field(default_factory=list)
     cities: list[City] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 of the bytes read from it
 
     @property
     def findings(self) -> list[Finding]:
@@ -529,6 +531,7 @@ class _FileReader:
         self.path = path
         self.file = _display(path)
         self.problems = problems
+        self.digest: str | None = None  # of the bytes read
 
     def load(self) -> LineMap | None:
         data = self._read()
@@ -607,6 +610,7 @@ class _FileReader:
         if len(data) > MAX_FILE_BYTES:
             self._too_big(max(info.st_size, len(data)))
             return None
+        self.digest = hashlib.sha256(data).hexdigest()
         return data
 
     def _too_big(self, size: int) -> None:
@@ -1241,13 +1245,17 @@ def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
     problems: list[Problem] = []
     corpus = Corpus()
     for path in vocabulary:
-        _FileReader(path, problems).read_vocabulary(corpus)
+        reader = _FileReader(path, problems)
+        reader.read_vocabulary(corpus)
+        corpus.digests[reader.file] = reader.digest or ""
     files = study_files(paths, problems)
     if not files and not problems:
         raise UsageError(f"no study files (*.yaml) in {', '.join(str(p) for p in paths)}")
     for path in files:
-        _FileReader(path, problems).read_study(corpus)
-        corpus.files.append(_display(path))
+        reader = _FileReader(path, problems)
+        reader.read_study(corpus)
+        corpus.files.append(reader.file)
+        corpus.digests[reader.file] = reader.digest or ""
     # Cross-file checks run even when a file has other defects, so one pass shows every problem. A concept
     # with a defect is still registered by its id, so a defect does not cascade into "unknown id" lines.
     _check_references(corpus, problems)
