@@ -112,8 +112,12 @@ def _as_rdf11(triple: Triple) -> Triple:
 class TripleList(TripleSource):
     """Triples in memory (each once), indexed by subject."""
 
-    def __init__(self, triples: Iterable[Triple]):
-        triples = _canonical_blank_nodes([_as_rdf11(t) for t in dict.fromkeys(triples)])
+    def __init__(self, triples: Iterable[Triple], relabel_blank_nodes: bool = True):
+        """`relabel_blank_nodes=False` keeps the labels the triples have: only for triples whose blank nodes are
+        never written with a label (each the object of one triple, so that Turtle writes it in place)."""
+        triples = [_as_rdf11(t) for t in dict.fromkeys(triples)]
+        if relabel_blank_nodes:
+            triples = _canonical_blank_nodes(triples)
         self._by_subject: dict[Node, list[Triple]] = defaultdict(list)
         for triple in triples:
             self._by_subject[triple[0]].append(triple)
