@@ -61,14 +61,15 @@ def dataset_description(triples: Iterable[Triple], files: dict[str, bytes | Path
     properties: Counter = Counter()
     studies: set = set()
     count = 0
+    rdf_type, study_class = RDF.type, PVKG.Study  # made once: rdflib makes a namespace's term at each access
     for s, p, o in triples:
         count += 1
         subjects.add(s)
         objects.add(o)
         properties[p] += 1
-        if p == RDF.type:
+        if p == rdf_type:
             classes[o] += 1
-            if o == PVKG.Study:
+            if o == study_class:
                 studies.add(s)
     space = BASE + "id/"
     add = graph.add

@@ -35,6 +35,7 @@ from .namespaces import (
     STRENGTHS,
     SUPPORT,
     VANN,
+    Terms,
     city_iri,
     concept_iri,
     country_iri,
@@ -114,6 +115,11 @@ def stamp_version(graph: Graph, version: str = __version__) -> Graph:
 # ------------------------------------------------------------------------------------------------------
 # The data
 # ------------------------------------------------------------------------------------------------------
+
+
+# the namespaces of the loader's loops, each term made once (see Terms)
+RDF, RDFS, SKOS, XSD, DCTERMS, FOAF, BIBO, PROV, PVKG, CITO = (
+    Terms(namespace) for namespace in (RDF, RDFS, SKOS, XSD, DCTERMS, FOAF, BIBO, PROV, PVKG, CITO))
 
 
 @dataclass

@@ -28,6 +28,20 @@ EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country
 EU_COUNTRY_SCHEME = URIRef("http://publications.europa.eu/resource/authority/country")
 
 
+class Terms:
+    """A namespace whose terms are each made once, then looked up: rdflib makes a new URIRef at every attribute
+    access of a namespace (through the metaclass, for a DefinedNamespace), which cost a million-triple build 3 s
+    in the loader's loops alone."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)
+        return term
+
+
 class PVKG(DefinedNamespace):
     """The pvkg ontology's own terms."""
 
