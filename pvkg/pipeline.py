@@ -20,7 +20,7 @@ from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, 
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import check_files, load_checks, require_quality
-from .reason import ConsistencyReport, ProofCache, check_consistency, check_file_modules
+from .reason import ConsistencyReport, ModuleCheck, ProofCache, check_consistency
 from .studies import Corpus, read_corpus, study_files
 from .turtleblocks import BLOCKS_FILE, TurtleBlocks, turtle_of
 from .validate import ValidationCache, ValidationReport, validate_parts
@@ -139,6 +139,25 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     stages.start(f"converting {len(corpus.studies):,} studies ({len(corpus.findings):,} findings) to RDF")
     parts = corpus_to_parts(corpus)
     ontology = load_ontology()
+    proofs = ProofCache.open(cache_dir / PROOF_CACHE_FILE if cache_dir else None, ontology_inputs()) if reason \
+        else None
+    # HermiT checks the modules an edit changed while the stages below run (reason.ModuleCheck)
+    check = ModuleCheck(ontology, parts, proofs) if proofs is not None else None
+    try:
+        result = _validated_and_written(corpus, parts, ontology, cache_dir, stages)
+    except BaseException:
+        if check is not None:
+            check.stop()
+        raise
+    if check is not None:
+        result.proofs = proofs
+        result.consistency = check_build(result, stages, skip_hint, check)
+    return result
+
+
+def _validated_and_written(corpus: Corpus, parts: DataParts, ontology: Graph, cache_dir: Path | None,
+                           stages: Stages) -> Build:
+    """The build's SHACL validation, its Turtle and its quality checks."""
     cache = ValidationCache.open(cache_dir / VALIDATION_CACHE_FILE if cache_dir else None, validation_inputs())
     stages.start(f"validating the triples of {len(parts.triples):,} files with SHACL (unchanged ones: from the "
                  "cache)", len(parts.triples), "files")
@@ -156,19 +175,19 @@ def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None
     stages.start(f"running {len(checks)} quality checks on {len(result.triples):,} triples", len(checks), "checks")
     require_quality(result.turtle, checks, sources=result.sources, progress=stages.advance)
     result.quality_checks = len(checks)
-    if reason:
-        result.proofs = ProofCache.open(cache_dir / PROOF_CACHE_FILE if cache_dir else None, ontology_inputs())
-        result.consistency = check_build(result, stages, skip_hint)
     return result
 
 
-def check_build(result: Build, stages: Stages, skip_hint: str | None = None) -> ConsistencyReport:
+def check_build(result: Build, stages: Stages, skip_hint: str | None = None,
+                check: ModuleCheck | None = None) -> ConsistencyReport:
     """Each file's data with the ontology, under OWL 2 DL (pvkg.reason.check_file_modules), modules proved before
-    taken from the build's proof cache; raises InconsistencyError naming the files that clash."""
+    taken from the build's proof cache; raises InconsistencyError naming the files that clash. `check`: one
+    started before (build_graph's), else one starts now."""
     _note_size(len(result.triples), stages, skip_hint)
     stages.start(f"checking the consistency of {len(result.parts.triples):,} files with HermiT (unchanged ones: "
                  "from the cache)", total=len(result.parts.triples), unit="files")
-    report = check_file_modules(result.ontology, result.parts, result.proofs, progress=stages.advance)
+    check = check if check is not None else ModuleCheck(result.ontology, result.parts, result.proofs)
+    report = check.report(stages.advance)
     if not report.consistent:
         raise InconsistencyError(INCONSISTENT, files=report.inconsistent_files)
     return _require_satisfiable(report)

@@ -51,6 +51,9 @@ from .load import DataParts, Triple
 HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
 JAVA_HEAP = "-Xmx1g"  # per Java process; a batch of BATCH_LINES lines needs a few hundred MB
 BATCH_LINES = 40_000  # N-Triples lines of data checked in one HermiT run: amortises loading the ontology
+# Modules of at most this many lines in all (a rebuild's) are checked while the build validates and writes;
+# more (a first build's) wait for the cores and the memory that validation takes
+OVERLAP_LINES = BATCH_LINES
 INCONSISTENT = "InconsistentOntologyException"
 
 # The axiom and class-expression vocabulary for which a file's module holds every possible clash (see the
@@ -106,6 +109,37 @@ def hermit_fingerprint() -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+class _Processes:
+    """The Java processes of one check, so that stopping the check stops them all, and none starts after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self, actions: list[str], files: list[Path]) -> subprocess.Popen:
+        with self._lock:
+            if self.stopped:
+                raise _Stopped
+            process = _hermit(actions, files)
+            self._running.add(process)
+            return process
+
+    def finished(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.discard(process)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            for process in self._running:
+                process.kill()
+
+
+class _Stopped(Exception):
+    """The check was stopped (the build failed in another stage meanwhile)."""
+
+
 def _hermit(actions: list[str], files: list[Path]) -> subprocess.Popen:
     return subprocess.Popen([_java(), JAVA_HEAP, "-XX:+UseSerialGC", "-cp", _classpath(), HERMIT_MAIN, *actions,
                              "-N", *(p.resolve().as_uri() for p in files)],
@@ -121,10 +155,10 @@ def _failure(output: str) -> ReasonerError:
     return ReasonerError(f"HermiT could not run: {first[:300]}")
 
 
-def _consistent_prefix(files: list[Path], done: Callable[[int], None]) -> int:
+def _consistent_prefix(files: list[Path], done: Callable[[int], None], processes: _Processes) -> int:
     """Check each file's consistency in one Java process, in order, until one is inconsistent: returns how
     many were consistent (len(files) when all were). `done(i)` is told as file i is found consistent."""
-    process = _hermit(["-k"], files)
+    process = processes.start(["-k"], files)
     assert process.stdout is not None
     finished, output = 0, []
     for line in process.stdout:
@@ -134,6 +168,9 @@ def _consistent_prefix(files: list[Path], done: Callable[[int], None]) -> int:
         else:
             output.append(line)
     process.wait()
+    processes.finished(process)
+    if processes.stopped:
+        raise _Stopped
     if process.returncode == 0 and finished == len(files):
         return finished
     text = "".join(output)
@@ -142,11 +179,13 @@ def _consistent_prefix(files: list[Path], done: Callable[[int], None]) -> int:
     raise _failure(text)
 
 
-def _first_inconsistent(files: list[Path], done: Callable[[int], None]) -> list[int]:
+def _first_inconsistent(files: list[Path], done: Callable[[int], None], processes: _Processes | None = None
+                        ) -> list[int]:
     """Indexes of the inconsistent files, checking on after each one found."""
+    processes = processes if processes is not None else _Processes()
     found, start = [], 0
     while start < len(files):
-        consistent = _consistent_prefix(files[start:], lambda i, at=start: done(at + i))
+        consistent = _consistent_prefix(files[start:], lambda i, at=start: done(at + i), processes)
         if start + consistent == len(files):
             break
         found.append(start + consistent)
@@ -168,10 +207,14 @@ def _lines(triples: Iterable[Triple]) -> list[str]:
     return [f"{nt_term(s)} {nt_term(p)} {nt_term(o)} ." for s, p, o in triples if p != OWL.imports]
 
 
-def _unsatisfiable(path: Path) -> list[str]:
+def _unsatisfiable(path: Path, processes: _Processes | None = None) -> list[str]:
     """Named classes equivalent to owl:Nothing in the (consistent) ontology or graph in `path`."""
-    process = _hermit(["-U"], [path])
+    processes = processes if processes is not None else _Processes()
+    process = processes.start(["-U"], [path])
     output, _ = process.communicate()
+    processes.finished(process)
+    if processes.stopped:
+        raise _Stopped
     if process.returncode != 0:
         raise _failure(output)
     names = [line.strip() for line in output.splitlines() if line.startswith("\t")]
@@ -354,17 +397,22 @@ class ProofCache:
 
 def check_file_modules(ontology: Graph, parts: DataParts, cache: ProofCache | None = None,
                        progress: Callable[[int], None] = lambda count: None,
-                       workers: int | None = None) -> ConsistencyReport:
+                       workers: int | None = None, processes: _Processes | None = None,
+                       ready: threading.Event | None = None) -> ConsistencyReport:
     """Check each file's module with the ontology (see the module's docstring), taking what `cache` proved
     before and adding what this run proves. `progress(n)` is told as n more files are found consistent.
-    An ontology with an axiom kind outside SUPPORTED_AXIOMS is checked with all the data at once."""
+    An ontology with an axiom kind outside SUPPORTED_AXIOMS is checked with all the data at once. With `ready`,
+    modules of more than OVERLAP_LINES lines in all wait for it before Java starts (see ModuleCheck)."""
+    processes = processes if processes is not None else _Processes()
     ontology_lines = _lines(ontology)
     cache = cache if cache is not None else ProofCache(None, "")
     with tempfile.TemporaryDirectory(prefix="pvkg-reason-") as folder:
         work = Path(folder)
-        if cache.unsatisfiable is None:
-            cache.unsatisfiable = _ontology_unsatisfiable(ontology_lines, work)
         if unsupported_axioms(ontology):
+            if ready is not None:
+                ready.wait()
+            if cache.unsatisfiable is None:
+                cache.unsatisfiable = _ontology_unsatisfiable(ontology_lines, work, processes)
             whole = check_consistency(ontology + parts.graph())
             progress(len(parts.triples))
             return ConsistencyReport(whole.consistent, cache.unsatisfiable if whole.consistent else [],
@@ -373,7 +421,11 @@ def check_file_modules(ontology: Graph, parts: DataParts, cache: ProofCache | No
         pending = [m for m in modules if m.key not in cache.proved]
         cache.used.update(m.key for m in modules)
         progress(sum(len(m.files) for m in modules if m.key in cache.proved))
-        bad = _check_modules(pending, ontology_lines, work, progress, workers or os.cpu_count() or 1)
+        if ready is not None and sum(len(m.lines) for m in pending) > OVERLAP_LINES:
+            ready.wait()
+        if cache.unsatisfiable is None:
+            cache.unsatisfiable = _ontology_unsatisfiable(ontology_lines, work, processes)
+        bad = _check_modules(pending, ontology_lines, work, progress, workers or os.cpu_count() or 1, processes)
         clashing = {m.key for m in bad}
         cache.proved.update(m.key for m in pending if m.key not in clashing)
         cache.used -= clashing
@@ -383,15 +435,15 @@ def check_file_modules(ontology: Graph, parts: DataParts, cache: ProofCache | No
                              proved_before=sum(len(m.files) for m in modules) - sum(len(m.files) for m in pending))
 
 
-def _ontology_unsatisfiable(ontology_lines: list[str], work: Path) -> list[str]:
+def _ontology_unsatisfiable(ontology_lines: list[str], work: Path, processes: _Processes) -> list[str]:
     path = _ntriples(ontology_lines, work / "ontology.nt")
-    if _first_inconsistent([path], lambda i: None):
+    if _first_inconsistent([path], lambda i: None, processes):
         raise ReasonerError("the ontology itself is inconsistent (HermiT); no data can be checked against it")
-    return _unsatisfiable(path)
+    return _unsatisfiable(path, processes)
 
 
 def _check_modules(modules: list[Module], ontology_lines: list[str], work: Path,
-                   progress: Callable[[int], None], workers: int) -> list[Module]:
+                   progress: Callable[[int], None], workers: int, processes: _Processes) -> list[Module]:
     """The inconsistent modules: batches first, then the modules of a batch that clashes one by one."""
     batches = _batches(modules)
     lock = threading.Lock()
@@ -404,7 +456,7 @@ def _check_modules(modules: list[Module], ontology_lines: list[str], work: Path,
             if report:
                 with lock:
                     progress(sum(len(m.files) for m in share[i]))
-        failed = [share[i] for i in _first_inconsistent(files, done)]
+        failed = [share[i] for i in _first_inconsistent(files, done, processes)]
         for path in files:
             path.unlink()
         return failed
@@ -432,3 +484,66 @@ def _batches(modules: list[Module]) -> list[list[Module]]:
         size += len(module.lines)
     return batches
 
+
+
+class ModuleCheck:
+    """check_file_modules in a thread of its own, started as soon as the data exist, so that HermiT's Java
+    processes run while the build validates, writes and runs its quality checks (a rebuild's one changed module
+    costs a Java start and a check, about 1.5 s, that then overlap). A check of more than OVERLAP_LINES lines
+    starts Java only at `go()`. `report()` waits for the result, telling `progress` of the files checked so far
+    and then as they are; `stop()` stops the check and kills its Java processes (the build failed elsewhere)."""
+
+    def __init__(self, ontology: Graph, parts: DataParts, cache: ProofCache | None, workers: int | None = None):
+        self._processes = _Processes()
+        self._ready = threading.Event()
+        self._progress = _HeldProgress()
+        self._outcome: list = []  # the report, or the exception that ended the check
+        # a daemon thread: a failed build exits without waiting for the check it stopped
+        self._thread = threading.Thread(target=self._run, args=(ontology, parts, cache, workers), daemon=True,
+                                        name="pvkg-consistency")
+        self._thread.start()
+
+    def _run(self, ontology: Graph, parts: DataParts, cache: ProofCache | None, workers: int | None) -> None:
+        try:
+            self._outcome.append(check_file_modules(ontology, parts, cache, self._progress, workers,
+                                                    self._processes, self._ready))
+        except BaseException as e:  # handed to report()
+            self._outcome.append(e)
+
+    def go(self) -> None:
+        self._ready.set()
+
+    def report(self, progress: Callable[[int], None]) -> ConsistencyReport:
+        self.go()
+        self._progress.show(progress)
+        self._thread.join()
+        (outcome,) = self._outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        self._processes.stop()
+        self._ready.set()
+
+
+class _HeldProgress:
+    """Progress told by the check's thread, held until the build's stage that shows it has started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = 0
+        self._shown: Callable[[int], None] | None = None
+
+    def __call__(self, count: int) -> None:
+        with self._lock:
+            if self._shown is None:
+                self._held += count
+                return
+            shown = self._shown
+        shown(count)
+
+    def show(self, progress: Callable[[int], None]) -> None:
+        with self._lock:
+            self._shown, held, self._held = progress, self._held, 0
+        progress(held)

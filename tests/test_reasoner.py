@@ -3,6 +3,10 @@ with both directions, a finding of two disjoint kinds, a class that can have no 
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
 from pvkg.errors import InconsistencyError
@@ -181,3 +185,48 @@ def test_an_ontology_with_an_axiom_kind_modules_do_not_cover_is_checked_whole(se
     assert unsupported_axioms(seed_build.ontology) == []
     report = check_file_modules(ontology, seed_build.parts)
     assert report.consistent and report.checked == len(seed_build.parts.triples)
+
+
+def _hermit_children() -> list[int]:
+    """The HermiT Java processes this test process started that are still running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"HermiT" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_check_started_early_reports_every_file_once_shown(seed_build):
+    """build_graph starts the check before validating; the progress it made meanwhile is told when its stage
+    starts, and then the rest, so that the stage's count reaches its total."""
+    from pvkg.reason import ModuleCheck, ProofCache
+
+    check = ModuleCheck(seed_build.ontology, seed_build.parts, ProofCache(None, ""))
+    time.sleep(1)  # it proves some files before anyone shows them
+    told = []
+    report = check.report(told.append)
+    assert report.consistent and sum(told) == len(seed_build.parts.triples)
+
+
+def test_a_stopped_check_leaves_no_java_running(seed_build):
+    """A build that fails in another stage while HermiT runs stops the check: its Java processes are killed and
+    none starts after."""
+    from pvkg.reason import ModuleCheck, ProofCache, _Stopped
+
+    check = ModuleCheck(seed_build.ontology, seed_build.parts, ProofCache(None, ""))
+    deadline = time.monotonic() + 60
+    while not _hermit_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _hermit_children(), "HermiT never started"
+    check.stop()
+    deadline = time.monotonic() + 3  # killed: HermiT itself takes longer than this over the seed's modules
+    while _hermit_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _hermit_children() == []
+    with pytest.raises(_Stopped):
+        check.report(lambda count: None)
