@@ -137,11 +137,11 @@ def markdown(results: dict) -> str:
         if "triples" not in b:
             lines.append(f"| {size} | build failed: {b.get('error') or b.get('timeout')} |")
             continue
-        baseline = (f"{h['hermit_whole']:.1f} ({h['hermit_whole'] / b['reason']:.1f}x)" if "hermit_whole" in h
-                    else h.get("error", "-"))
+        baseline = (f"{h['hermit_whole']:.1f}" + (f" ({h['hermit_whole'] / b['reason']:.1f}x)" if "reason" in b else "")
+                    if "hermit_whole" in h else h.get("error", "-"))
         planted = (f"{h['planted']:.1f}, {'yes' if h['planted_reported'] else 'NO'}" if "planted" in h else "-")
         lines.append(f"| {size} | {b['triples']:,} | {b['studies']:,} | {b['read_yaml']:.1f} | {b['rdf']:.1f} | "
-                     f"{b['shacl']:.1f} | {_seconds(b, 'quality')} | {b['reason']:.1f} | {b['turtle']:.1f} | "
+                     f"{b['shacl']:.1f} | {_seconds(b, 'quality')} | {_seconds(b, 'reason')} | {b['turtle']:.1f} | "
                      f"{b['wall']:.1f} | {b['peak_mib']:,.0f} / {b.get('tree_peak_mib', 0):,.0f} | "
                      f"{r.get('rebuild', float('nan')):.1f} | {r.get('files_validated', '?')} / "
                      f"{r.get('files_checked', '?')} | {baseline} | {planted} |")
