@@ -39,6 +39,7 @@ from .answerfiles import INDEX, StoredAnswer, remove_answer
 from .errors import WriteError
 from .export import make_folder
 from .pipeline import BUILT_BY_FILE, code_fingerprint
+from .query import SortKey
 from .workers import QueryFailure, QueryPool
 
 ANSWERS_DIR = "answers"  # in the build's cache folder
@@ -109,9 +110,10 @@ class CannedAnswers:
         for task in list(self._computing.values()):
             task.cancel()
 
-    async def get(self, text: str, label: str, wait: float) -> StoredAnswer:
+    async def get(self, text: str, label: str, wait: float, order: tuple[SortKey, ...] = ()) -> StoredAnswer:
         """The stored answer of the SELECT query `text` (named `label` in the log): from disk, or computed now
-        (once, however many requests ask at the same time). QueryFailure if it cannot be, and with status 503
+        (once, however many requests ask at the same time), its rows in the `order` of the canned query's header
+        (ordered_rows). QueryFailure if it cannot be, and with status 503
         and retry_after when it is not ready within `wait` seconds (its computation goes on)."""
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         failure = self._failed.get(key)
@@ -123,7 +125,7 @@ class CannedAnswers:
             return stored
         task = self._computing.get(key)
         if task is None:
-            task = self._computing[key] = asyncio.get_running_loop().create_task(self._compute(key, text, label))
+            task = self._computing[key] = asyncio.get_running_loop().create_task(self._compute(key, text, label, order))
             task.add_done_callback(lambda done: self._finished(key, done))
         try:
             return await asyncio.wait_for(asyncio.shield(task), wait)
@@ -132,7 +134,7 @@ class CannedAnswers:
                                f"kept for this version of the graph: ask again shortly", 503, cause="busy",
                                retry_after=max(1, math.ceil(wait))) from None
 
-    async def _compute(self, key: str, text: str, label: str) -> StoredAnswer:
+    async def _compute(self, key: str, text: str, label: str, order: tuple[SortKey, ...]) -> StoredAnswer:
         started = time.perf_counter()
         self._stored.pop(key, None)
         try:
@@ -140,7 +142,7 @@ class CannedAnswers:
         except WriteError as e:  # the cache folder cannot be written: the server's fault, not the request's
             raise QueryFailure(str(e), 500) from None
         try:
-            size = await self._written_once(text, key)
+            size = await self._written_once(text, key, order)
         except QueryFailure as failure:
             if failure.cause in ("time", "memory") or failure.status in REFUSALS and failure.cause != "busy":
                 self._remember(key, failure)
@@ -156,7 +158,7 @@ class CannedAnswers:
         self._evict()
         return stored
 
-    async def _written_once(self, text: str, key: str) -> int:
+    async def _written_once(self, text: str, key: str, order: tuple[SortKey, ...]) -> int:
         """Have a worker write the answer: under the quick limit, going on under the long one when a place among
         the long computations is free then, else run again when one is."""
         promoted = False
@@ -169,7 +171,7 @@ class CannedAnswers:
             return promoted
 
         try:
-            return await self._written(text, key, self.quick, (self.timeout, promote))
+            return await self._written(text, key, order, self.quick, (self.timeout, promote))
         except QueryFailure as failure:
             if failure.cause != "time" or promoted or self.quick >= self.timeout:
                 raise
@@ -177,12 +179,12 @@ class CannedAnswers:
             if promoted:
                 self._long.release()
         async with self._long:  # a heavy answer, stopped at the quick limit: again, with the time it may take
-            return await self._written(text, key, self.timeout)
+            return await self._written(text, key, order, self.timeout)
 
-    async def _written(self, text: str, key: str, timeout: float,
+    async def _written(self, text: str, key: str, order: tuple[SortKey, ...], timeout: float,
                        longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
         try:
-            return await self.pool.write_answer(text, self.folder, key, timeout, longer)
+            return await self.pool.write_answer(text, self.folder, key, timeout, longer, order)
         except QueryFailure:
             await asyncio.to_thread(remove_answer, self.folder, key)  # what a stopped worker left
             raise

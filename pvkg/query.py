@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import resources
@@ -28,7 +29,7 @@ from .yamlfile import YAMLError
 from .yamlfile import load as load_yaml
 
 HEADER_LINE = re.compile(r"^#\+ ?(.*)$")
-HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "answer"}
+HEADER_FIELDS = {"title", "question", "asked-by", "description", "parameters", "columns", "order", "answer"}
 PARAMETER_FIELDS = {"name", "type", "default", "description"}
 PARAMETER_TYPES = {"text", "language", "concept"}  # concept: a concept's id or label, looked up in the graph
 
@@ -74,6 +75,9 @@ class CannedQuery:
     columns: tuple[str, ...]
     answer: int | None  # position among the answers `pvkg answer` prints; None when not printed
     text: str
+    # the order pvkg puts the rows in, for a query whose rows hold lists too long for a server to sort (see
+    # ordered_rows); empty when the query's own ORDER BY orders them
+    order: tuple[SortKey, ...] = ()
 
 
 @dataclass
@@ -145,13 +149,62 @@ def parse_query_file(path: Path) -> CannedQuery:
         raise QueryError(f"{path}: uses SERVICE, which pvkg never runs (no query reaches another server); "
                          "query the graph itself")
     columns = tuple(str(c) for c in header["columns"])
+    order = _order(path, header.get("order"), columns)
     answer = header.get("answer")
     if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int) or not header.get("question")):
         raise QueryError(f"{path}: 'answer' is the position (1, 2...) of a query that answers a 'question'")
     return CannedQuery(
         name=path.stem, path=path, title=str(header["title"]), question=header.get("question"),
         asked_by=header.get("asked-by"), description=" ".join(str(header["description"]).split()),
-        parameters=tuple(parameters), columns=columns, answer=answer, text=text)
+        parameters=tuple(parameters), columns=columns, answer=answer, text=text, order=order)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: int  # its position among the columns
+    descending: bool
+
+
+def _order(path: Path, order: object, columns: tuple[str, ...]) -> tuple[SortKey, ...]:
+    """The header's `order` (columns, each optionally followed by ' desc') as sort keys."""
+    if order is None:
+        return ()
+    if not isinstance(order, list) or not order:
+        raise QueryError(f"{path}: 'order' lists the columns the rows are sorted by, such as [kind desc, element]")
+    keys = []
+    for item in order:
+        name, *direction = str(item).split()
+        if name not in columns or direction not in ([], ["desc"], ["asc"]):
+            raise QueryError(f"{path}: 'order' item {item!r} must be one of the columns ({', '.join(columns)}), "
+                             f"optionally followed by 'desc'")
+        keys.append(SortKey(columns.index(name), direction == ["desc"]))
+    return tuple(keys)
+
+
+def _term_order(term: Node | None) -> tuple:
+    """A term's place in SPARQL's ORDER BY: unbound, then blank nodes, IRIs, literals (numbers by value)."""
+    if term is None:
+        return (0,)
+    if isinstance(term, BNode):
+        return (1, str(term))
+    if isinstance(term, URIRef):
+        return (2, str(term))
+    value = term.value if isinstance(term, Literal) else None
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (3, 0, value, str(term))
+    return (3, 1, 0, str(term))
+
+
+def ordered_rows(rows: list[tuple[Node | None, ...]], order: tuple[SortKey, ...]) -> list[tuple[Node | None, ...]]:
+    """The rows sorted by the keys, then by every column left to right (so that ties come out the same on every
+    engine). A query whose cells are lists joined by GROUP_CONCAT is ordered here rather than by ORDER BY:
+    Virtuoso 7 refuses to sort rows longer than about 4 KB (SR319, SR478), and such lists grow with the graph."""
+    if not order:
+        return rows
+    rows = sorted(rows, key=lambda row: tuple(map(_term_order, row)))
+    for key in reversed(order):  # stable sorts, the last key first
+        rows.sort(key=lambda row, i=key.column: _term_order(row[i]), reverse=key.descending)
+    return rows
 
 
 def load_queries(folder: Path | None = None) -> dict[str, CannedQuery]:
@@ -280,7 +333,7 @@ def run_query(store: Store | Graph, query: CannedQuery, given: dict[str, str] | 
         raise QueryError(f"{query.path}: the SPARQL engine ({store.name}) failed on this query "
                          f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from e
     check_columns(query, columns)
-    return QueryResult(columns, rows)
+    return QueryResult(columns, ordered_rows(rows, query.order))
 
 
 def canned_text(query: CannedQuery, given: dict[str, str]) -> str:

@@ -402,7 +402,7 @@ class PvkgServer:
                 raise lookup.error((await self.select(lookup.names_text)).rows)
         assert self.answers is not None, "the application has started"
         label = query.name + (f"?{urllib.parse.urlencode(sorted(given.items()))}" if given else "")
-        answer = await self.answers.get(text, label, self.settings.timeout)
+        answer = await self.answers.get(text, label, self.settings.timeout, query.order)
         check_columns(query, list(answer.columns))
         return answer
 

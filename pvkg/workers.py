@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .answerfiles import write_answer
 from .errors import PvkgError
+from .query import SortKey, ordered_rows
 from .remote import Endpoint, RemoteError
 from .store import (
     EndpointStore,
@@ -41,6 +42,7 @@ CACHE_ENTRIES = 256
 # Failures that the same query on the same graph always meets (a malformed query, an answer over the row
 # limit): cached like answers. A time-out or a lost worker may go otherwise next time, and is not.
 DETERMINISTIC_FAILURES = (400, 403, 422)
+AnswerTarget = tuple[Path, str, tuple[SortKey, ...]]  # where a canned answer is written: folder, key, row order
 
 
 class QueryFailure(PvkgError):
@@ -93,16 +95,17 @@ def answer_size(outcome: QueryOutcome) -> int:
 
 
 def _answer(store: Store, text: str, max_rows: int | None, max_chars: int | None,
-            target: tuple[Path, str] | None) -> tuple[str, object]:
-    """A worker's reply to one query: (status, the outcome or a message). With a `target` (folder, key), the
-    outcome, which must be a SELECT's, is written there as an answer's files (answerfiles.py) and the reply
-    is ("ok", their size in bytes)."""
+            target: AnswerTarget | None) -> tuple[str, object]:
+    """A worker's reply to one query: (status, the outcome or a message). With a `target` (folder, key, order),
+    the outcome, which must be a SELECT's, is written there as an answer's files (answerfiles.py), its rows in
+    that order (ordered_rows), and the reply is ("ok", their size in bytes)."""
     try:
         outcome = store.execute(text, max_rows)
         if target is not None:
             if not isinstance(outcome, SelectResult):
                 return "query", "a canned query must be a SELECT query"
-            return "ok", write_answer(outcome.columns, outcome.rows, *target)
+            folder, key, order = target
+            return "ok", write_answer(outcome.columns, ordered_rows(outcome.rows, order), folder, key)
     except ResultLimitError as e:
         return "limit", str(e)
     except RefusedQueryError as e:
@@ -189,7 +192,7 @@ class _Worker:
         self.isolated = bool(message)
 
     def call(self, text: str, max_rows: int | None, max_chars: int | None, timeout: float,
-             target: tuple[Path, str] | None) -> tuple[str, object]:
+             target: AnswerTarget | None) -> tuple[str, object]:
         try:
             self.connection.send((text, max_rows, max_chars, target))
         except (BrokenPipeError, ConnectionResetError):
@@ -306,17 +309,18 @@ class QueryPool:
             return failure.with_traceback(None)
 
     async def write_answer(self, text: str, folder: Path, key: str, timeout: float,
-                           longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> int:
+                           longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None,
+                           order: tuple[SortKey, ...] = ()) -> int:
         """Run a SELECT query with no row or character limit, under its own time limit, and have the worker
         write its answer into `folder` under `key` (answerfiles.py): the answer never passes through this
         process. With `longer` (a time limit, a permission), a query still running at `timeout` goes on to
         that limit if the permission, asked then, is granted. The bytes written."""
-        size = await self._run(text, None, timeout=timeout, target=(folder, key), longer=longer)
+        size = await self._run(text, None, timeout=timeout, target=(folder, key, order), longer=longer)
         assert isinstance(size, int)
         return size
 
     async def _run(self, text: str, limit: int | None, timeout: float | None = None,
-                   target: tuple[Path, str] | None = None,
+                   target: AnswerTarget | None = None,
                    longer: tuple[float, Callable[[], Awaitable[bool]]] | None = None) -> QueryOutcome | int:
         if self._waiting >= self.queue:
             raise QueryFailure(f"the server is busy ({self._waiting} queries waiting); try again shortly", 503,

@@ -24,6 +24,7 @@ from pvkg.query import (
     run_query,
 )
 from pvkg.results import render
+from pvkg.store import OxigraphStore
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("PVKG_REGEN_GOLDEN") == "1"  # PVKG_REGEN_GOLDEN=1 pytest tests/test_queries.py
@@ -326,11 +327,31 @@ def test_answer_prints_each_question_then_its_table(cli, tmp_path):
      "parameter 'n' has type 'number'"),
     ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ answer: 1\nSELECT ?x WHERE { ?x ?p ?o }",
      "'answer' is the position"),
+    ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ order: [y]\nSELECT ?x WHERE { ?x ?p ?o }",
+     "'order' item 'y' must be one of the columns (x)"),
+    ("#+ title: t\n#+ description: d\n#+ columns: [x]\n#+ order: [x down]\nSELECT ?x WHERE { ?x ?p ?o }",
+     "'order' item 'x down' must be one of the columns (x)"),
 ])
 def test_a_bad_header_fails_loudly(tmp_path, header, message):
     (tmp_path / "bad.rq").write_text(header)
     with pytest.raises(QueryError, match=re.escape(message)):
         load_queries(tmp_path)
+
+
+def test_the_header_order_sorts_the_rows_as_order_by_would(tmp_path, seed_build):
+    """A query without ORDER BY of its own (its lists are too long for Virtuoso to sort) comes out in its header's
+    `order`, on every engine: the same rows as ORDER BY DESC(?kind) ?element, numbers by value, unbound first."""
+    body = ("SELECT ?element ?kind ?n WHERE { VALUES (?element ?kind ?n) { "
+            "(\"b\" \"value\" 10) (\"a\" \"value\" 9) (\"c\" \"dimension\" UNDEF) (UNDEF \"value\" 2) } }")
+    (tmp_path / "ordered.rq").write_text(f"#+ title: t\n#+ description: d\n#+ columns: [element, kind, n]\n"
+                                         f"#+ order: [kind desc, element]\n{body}\n")
+    (tmp_path / "by_number.rq").write_text(f"#+ title: t\n#+ description: d\n#+ columns: [element, kind, n]\n"
+                                           f"#+ order: [n]\n{body}\n")
+    queries = load_queries(tmp_path)
+    for store in (seed_build.graph, OxigraphStore.from_graph(seed_build.graph)):
+        ordered = [(str(e) if e else None, str(k)) for e, k, _ in run_query(store, queries["ordered"]).rows]
+        assert ordered == [(None, "value"), ("a", "value"), ("b", "value"), ("c", "dimension")]
+        assert [r[2] and int(r[2]) for r in run_query(store, queries["by_number"]).rows] == [None, 2, 9, 10]
 
 
 def test_header_columns_must_match_what_the_query_returns(tmp_path, seed_build):

@@ -15,11 +15,13 @@ import threading
 
 import pytest
 from conftest import REPO
-from servers import oxigraph_server, virtuoso_server  # noqa: F401  (pytest fixtures)
+from rdflib import RDF, RDFS, SKOS, Graph, Literal
+from rdflib.namespace import DCTERMS
+from servers import oxigraph_server, virtuoso_bulk_load, virtuoso_server  # noqa: F401  (pytest fixtures)
 from terminal import counted, on_a_terminal, shown_lines
 
 from pvkg import pipeline
-from pvkg.namespaces import DEFAULT_GRAPH
+from pvkg.namespaces import DEFAULT_GRAPH, ID, PVKG
 from pvkg.publish import count_triples
 from pvkg.query import load_queries, run_query
 from pvkg.remote import Endpoint
@@ -108,6 +110,56 @@ def test_virtuoso_with_credentials_and_without(virtuoso_server, built, cli, monk
     assert code == 1
     assert "refused" in stderr and "HTTP 401" in stderr and f"user {server.user!r}" in stderr
     assert SECRET not in stdout + stderr
+
+
+LONG_LISTS_GRAPH = "https://w3id.org/pvkg/test/long-lists"
+
+
+def long_lists(graph: Graph) -> Graph:
+    """The graph with lists far past Virtuoso's 4 KB row (as a large corpus has them): 80 more drivers in one
+    factor category, one factor judged a driver by 80 studies and a barrier by one more, and 80 more links
+    between two elements of the Twizeyimana & Andersson frame."""
+    long = "with a name as long as those a large corpus gives its studies and concepts"
+    frame_from, frame_to = ID["value/improved-public-services"], ID["value/improved-administrative-efficiency"]
+    contested = ID["factor/long-0"]
+    triples = []
+    for i in range(80):
+        factor, study = ID[f"factor/long-{i}"], ID[f"work/long-{i}"]
+        triples += [(factor, RDF.type, SKOS.Concept), (factor, SKOS.broader, ID["factor/human"]),
+                    (factor, SKOS.prefLabel, Literal(f"factor {long} {i:02}", lang="en")),
+                    (study, RDF.type, PVKG.Study), (study, RDFS.label, Literal(f"study {long} {i:02}"))]
+        for finding, about in ((ID[f"finding/long-driver-{i}"], factor), (ID[f"finding/long-judge-{i}"], contested)):
+            triples += [(finding, RDF.type, PVKG.FactorFinding), (finding, PVKG.direction, PVKG.Driver),
+                        (finding, PVKG.status, PVKG.Result), (finding, PVKG.aboutFactor, about),
+                        (finding, PVKG.reportedIn, study)]
+        link = ID[f"finding/long-link-{i}"]
+        triples += [(link, RDF.type, PVKG.LinkFinding), (link, PVKG.linkFrom, frame_from),
+                    (link, PVKG.linkTo, frame_to), (link, DCTERMS.identifier, Literal(f"link {i:02} {long}"))]
+    barrier, study = ID["finding/long-barrier"], ID["work/long-barrier"]
+    triples += [(barrier, RDF.type, PVKG.FactorFinding), (barrier, PVKG.direction, PVKG.Barrier),
+                (barrier, PVKG.status, PVKG.Result), (barrier, PVKG.aboutFactor, contested),
+                (barrier, PVKG.reportedIn, study), (study, RDF.type, PVKG.Study),
+                (study, RDFS.label, Literal(f"the other study {long}"))]
+    larger = Graph() + graph
+    for triple in triples:
+        larger.add(triple)
+    return larger
+
+
+def test_virtuoso_answers_lists_longer_than_its_rows_as_the_embedded_store(virtuoso_server, seed_build,  # noqa: F811
+                                                                           tmp_path):
+    """Virtuoso 7 refuses to sort rows past about 4 KB (SR319, SR478): a query whose cells are GROUP_CONCAT
+    lists leaves its row order to pvkg (the header's `order`), and answers there as here, in the same order."""
+    graph = long_lists(seed_build.graph)
+    path = tmp_path / "long-lists.nt"
+    graph.serialize(path, format="nt", encoding="utf-8")
+    virtuoso_bulk_load(virtuoso_server, path, LONG_LISTS_GRAPH)
+    embedded = OxigraphStore.from_file(path)
+    remote = EndpointStore(Endpoint(virtuoso_server.query_url), graph=LONG_LISTS_GRAPH)
+    for name in ("drivers-and-barriers", "contested", "value-framework"):
+        expected = run_query(embedded, QUERIES[name])
+        assert max(len(str(cell)) for row in expected.rows for cell in row) > 4096, name  # past Virtuoso's rows
+        assert render(run_query(remote, QUERIES[name]), "csv") == render(expected, "csv"), name
 
 
 def test_an_unreachable_server_is_one_line(built, cli):
