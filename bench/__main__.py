@@ -34,6 +34,7 @@ from pathlib import Path
 from pvkg.progress import shown_stages
 
 from .generate import generate
+from .stages import HEAVY
 
 BENCH = Path(__file__).resolve().parent
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -159,6 +160,8 @@ def markdown(results: dict) -> str:
                   f"{vi.get('peak_mib', 0):,.0f}) | | {ox['load']:.2f} | {_seconds(rd, 'load')} | | "
                   f"{_seconds(vi, 'load') if 'load' in vi else vi.get('skipped', '-')} |"]
         names = sorted({k.split(":", 1)[1] for k in ox if k.startswith(("query:", "error:"))})
+        # rdflib runs the queries in the stage's order: the first it did not finish is where it was stopped
+        unfinished = [n for n in sorted(names, key=lambda n: (n in HEAVY, n)) if f"query:{n}" not in rd]
         for name in names:
             key = f"query:{name}"
             if key not in ox:
@@ -169,7 +172,10 @@ def markdown(results: dict) -> str:
                 ratio = rd[key] / max(ox[key], 1e-6)
                 slow, ratio_text = f"{rd[key]:.3f}", f"{ratio:.0f}x" + (" (under 20x)" if ratio < 20 else "")
             else:  # rdflib's stage was stopped before it reached this query, or ran out of memory
-                slow = rd.get(f"error:{name}") or (f"> {rd['wall']:.0f} (stopped)" if "wall" in rd else "-")
+                slow = rd.get(f"error:{name}")
+                if slow is None and "timeout" in rd:
+                    slow = f"> {rd['timeout']:.0f} (stopped)" if name == unfinished[0] else "(not reached)"
+                slow = slow or "-"
                 ratio_text = ""
             remote = f"{vi[key]:.3f}" if key in vi else vi.get(f"error:{name}", "-")
             lines.append(f"| {name} | {ox[f'rows:{name}']} | {fast} | {slow} | {ratio_text} | {remote} |")
