@@ -30,6 +30,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -54,7 +55,11 @@ BATCH_LINES = 40_000  # N-Triples lines of data checked in one HermiT run: amort
 # Modules of at most this many lines in all (a rebuild's) are checked while the build validates and writes;
 # more (a first build's) wait for the cores and the memory that validation takes
 OVERLAP_LINES = BATCH_LINES
-INCONSISTENT = "InconsistentOntologyException"
+# HermiT's verdict on an inconsistent ontology: the exception it ends with. Matched as that line, not as a word:
+# the name is also a method's (Reasoner.throwInconsistentOntologyExceptionIfNecessary) in the stack trace of
+# any failure during a check, such as running out of memory.
+INCONSISTENT = re.compile(r'^Exception in thread "[^"]*" org\.semanticweb\.owlapi\.reasoner\.'
+                          r'InconsistentOntologyException\b', re.MULTILINE)
 
 # The axiom and class-expression vocabulary for which a file's module holds every possible clash (see the
 # module's docstring). Anything else in the ontology makes the build check the whole graph at once.
@@ -110,9 +115,11 @@ def hermit_fingerprint() -> str:
 
 
 class _Processes:
-    """The Java processes of one check, so that stopping the check stops them all, and none starts after."""
+    """The Java processes of one check, so that stopping the check stops them all, and none starts after; each
+    with at most `heap` of Java heap (None: Java's default, a quarter of the machine's memory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, heap: str | None = JAVA_HEAP) -> None:
+        self.heap = heap
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
         self.stopped = False
@@ -121,7 +128,7 @@ class _Processes:
         with self._lock:
             if self.stopped:
                 raise _Stopped
-            process = _hermit(actions, files)
+            process = _hermit(actions, files, self.heap)
             self._running.add(process)
             return process
 
@@ -140,15 +147,18 @@ class _Stopped(Exception):
     """The check was stopped (the build failed in another stage meanwhile)."""
 
 
-def _hermit(actions: list[str], files: list[Path]) -> subprocess.Popen:
-    return subprocess.Popen([_java(), JAVA_HEAP, "-XX:+UseSerialGC", "-cp", _classpath(), HERMIT_MAIN, *actions,
-                             "-N", *(p.resolve().as_uri() for p in files)],
+def _hermit(actions: list[str], files: list[Path], heap: str | None = JAVA_HEAP) -> subprocess.Popen:
+    return subprocess.Popen([_java(), *([heap] if heap else []), "-XX:+UseSerialGC", "-cp", _classpath(), HERMIT_MAIN,
+                             *actions, "-N", *(p.resolve().as_uri() for p in files)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
                             errors="replace")
 
 
 def _failure(output: str) -> ReasonerError:
     """HermiT's own first line about what went wrong (a parse error, no memory...), as one line."""
+    if "java.lang.OutOfMemoryError" in output:
+        return ReasonerError("HermiT ran out of memory (its Java heap) and could not decide; free some memory, or "
+                             "check a large graph as pvkg build does, file by file")
     lines = [line.strip() for line in output.splitlines() if line.strip() and not line.startswith("\tat ")]
     first = next((line for line in lines if "pear-shaped" in line or "Exception" in line or "Error" in line),
                  lines[0] if lines else "no output")
@@ -174,7 +184,7 @@ def _consistent_prefix(files: list[Path], done: Callable[[int], None], processes
     if process.returncode == 0 and finished == len(files):
         return finished
     text = "".join(output)
-    if INCONSISTENT in text:
+    if INCONSISTENT.search(text):
         return finished
     raise _failure(text)
 
@@ -225,9 +235,11 @@ def check_consistency(graph: Graph) -> ConsistencyReport:
     """Is the whole graph consistent, and which named classes (if any) are unsatisfiable?"""
     with tempfile.TemporaryDirectory(prefix="pvkg-reason-") as folder:
         path = _ntriples(_lines(graph), Path(folder) / "graph.nt")
-        if _first_inconsistent([path], lambda i: None):
+        processes = _Processes(heap=None)  # one process over everything: Java's default heap (HermiT took 3.2 GB
+        # for the 1.27 million triples of bench.generate's 1M corpus, where 1 GB ran out)
+        if _first_inconsistent([path], lambda i: None, processes):
             return ConsistencyReport(consistent=False)
-        return ConsistencyReport(consistent=True, unsatisfiable=_unsatisfiable(path))
+        return ConsistencyReport(consistent=True, unsatisfiable=_unsatisfiable(path, processes))
 
 
 # --- file by file (the build) ---------------------------------------------------------------------------

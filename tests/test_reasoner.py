@@ -230,3 +230,34 @@ def test_a_stopped_check_leaves_no_java_running(seed_build):
     assert _hermit_children() == []
     with pytest.raises(_Stopped):
         check.report(lambda count: None)
+
+
+# The end of what HermiT printed when it ran out of its Java heap over bench.generate's 1M corpus: the stack
+# passes through a method named after the exception that means "inconsistent"
+OUT_OF_MEMORY = """Exception in thread "main" java.lang.OutOfMemoryError: Java heap space
+\tat org.semanticweb.HermiT.tableau.TupleIndex.resizeBuckets(Unknown Source)
+\tat org.semanticweb.HermiT.tableau.Tableau.isSatisfiable(Unknown Source)
+\tat org.semanticweb.HermiT.Reasoner.isConsistent(Reasoner.java:604)
+\tat org.semanticweb.HermiT.Reasoner.throwInconsistentOntologyExceptionIfNecessary(Reasoner.java:2163)
+\tat org.semanticweb.HermiT.Reasoner.checkPreConditions(Reasoner.java:2154)
+\tat org.semanticweb.HermiT.cli.CommandLine.main(CommandLine.java:853)
+"""
+
+
+def test_hermit_out_of_memory_is_a_failure_not_an_inconsistency():
+    from pvkg.reason import INCONSISTENT, _failure
+
+    assert not INCONSISTENT.search(OUT_OF_MEMORY)
+    assert "ran out of memory" in str(_failure(OUT_OF_MEMORY))
+    assert INCONSISTENT.search('Exception in thread "main" org.semanticweb.owlapi.reasoner.'
+                               'InconsistentOntologyException: Inconsistent ontology\n')
+
+
+def test_a_check_that_runs_out_of_memory_says_so(seed_build, tmp_path):
+    """HermiT given too small a heap for the seed graph: an error that says why, never a verdict."""
+    from pvkg.errors import ReasonerError
+    from pvkg.reason import _first_inconsistent, _lines, _ntriples, _Processes
+
+    path = _ntriples(_lines(seed_build.graph), tmp_path / "graph.nt")
+    with pytest.raises(ReasonerError, match="ran out of memory"):
+        _first_inconsistent([path], lambda i: None, _Processes(heap="-Xmx3m"))
