@@ -122,7 +122,17 @@ class _Processes:
         self.heap = heap
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
-        self.stopped = False
+        self._stop = threading.Event()
+
+    def with_heap(self, heap: str | None) -> _Processes:
+        """The same check's processes (stopped together), started with another heap."""
+        other = _Processes(heap)
+        other._lock, other._running, other._stop = self._lock, self._running, self._stop
+        return other
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     def start(self, actions: list[str], files: list[Path]) -> subprocess.Popen:
         with self._lock:
@@ -138,7 +148,7 @@ class _Processes:
 
     def stop(self) -> None:
         with self._lock:
-            self.stopped = True
+            self._stop.set()
             for process in self._running:
                 process.kill()
 
@@ -147,7 +157,7 @@ class _Stopped(Exception):
     """The check was stopped (the build failed in another stage meanwhile)."""
 
 
-def _hermit(actions: list[str], files: list[Path], heap: str | None = JAVA_HEAP) -> subprocess.Popen:
+def _hermit(actions: list[str], files: list[Path], heap: str | None) -> subprocess.Popen:
     return subprocess.Popen([_java(), *([heap] if heap else []), "-XX:+UseSerialGC", "-cp", _classpath(), HERMIT_MAIN,
                              *actions, "-N", *(p.resolve().as_uri() for p in files)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
@@ -189,10 +199,8 @@ def _consistent_prefix(files: list[Path], done: Callable[[int], None], processes
     raise _failure(text)
 
 
-def _first_inconsistent(files: list[Path], done: Callable[[int], None], processes: _Processes | None = None
-                        ) -> list[int]:
+def _first_inconsistent(files: list[Path], done: Callable[[int], None], processes: _Processes) -> list[int]:
     """Indexes of the inconsistent files, checking on after each one found."""
-    processes = processes if processes is not None else _Processes()
     found, start = [], 0
     while start < len(files):
         consistent = _consistent_prefix(files[start:], lambda i, at=start: done(at + i), processes)
@@ -217,9 +225,8 @@ def _lines(triples: Iterable[Triple]) -> list[str]:
     return [f"{nt_term(s)} {nt_term(p)} {nt_term(o)} ." for s, p, o in triples if p != OWL.imports]
 
 
-def _unsatisfiable(path: Path, processes: _Processes | None = None) -> list[str]:
+def _unsatisfiable(path: Path, processes: _Processes) -> list[str]:
     """Named classes equivalent to owl:Nothing in the (consistent) ontology or graph in `path`."""
-    processes = processes if processes is not None else _Processes()
     process = processes.start(["-U"], [path])
     output, _ = process.communicate()
     processes.finished(process)
@@ -231,12 +238,14 @@ def _unsatisfiable(path: Path, processes: _Processes | None = None) -> list[str]
     return sorted(name for name in names if name != str(OWL.Nothing))
 
 
-def check_consistency(graph: Graph) -> ConsistencyReport:
-    """Is the whole graph consistent, and which named classes (if any) are unsatisfiable?"""
+def check_consistency(graph: Graph, processes: _Processes | None = None) -> ConsistencyReport:
+    """Is the whole graph consistent, and which named classes (if any) are unsatisfiable? `processes`: those of a
+    check this one is part of (stopped with it)."""
+    # one process over everything: Java's default heap (HermiT took 3.2 GB for the 1.27 million triples of
+    # bench.generate's 1M corpus, where 1 GB ran out)
+    processes = (processes or _Processes()).with_heap(None)
     with tempfile.TemporaryDirectory(prefix="pvkg-reason-") as folder:
         path = _ntriples(_lines(graph), Path(folder) / "graph.nt")
-        processes = _Processes(heap=None)  # one process over everything: Java's default heap (HermiT took 3.2 GB
-        # for the 1.27 million triples of bench.generate's 1M corpus, where 1 GB ran out)
         if _first_inconsistent([path], lambda i: None, processes):
             return ConsistencyReport(consistent=False)
         return ConsistencyReport(consistent=True, unsatisfiable=_unsatisfiable(path, processes))
@@ -420,23 +429,20 @@ def check_file_modules(ontology: Graph, parts: DataParts, cache: ProofCache | No
     cache = cache if cache is not None else ProofCache(None, "")
     with tempfile.TemporaryDirectory(prefix="pvkg-reason-") as folder:
         work = Path(folder)
-        if unsupported_axioms(ontology):
-            if ready is not None:
-                ready.wait()
-            if cache.unsatisfiable is None:
-                cache.unsatisfiable = _ontology_unsatisfiable(ontology_lines, work, processes)
-            whole = check_consistency(ontology + parts.graph())
-            progress(len(parts.triples))
-            return ConsistencyReport(whole.consistent, cache.unsatisfiable if whole.consistent else [],
-                                     [] if whole.consistent else list(parts.triples), checked=len(parts.triples))
-        modules = file_modules(parts, ontology)
+        whole = bool(unsupported_axioms(ontology))
+        modules = [] if whole else file_modules(parts, ontology)
         pending = [m for m in modules if m.key not in cache.proved]
         cache.used.update(m.key for m in modules)
         progress(sum(len(m.files) for m in modules if m.key in cache.proved))
-        if ready is not None and sum(len(m.lines) for m in pending) > OVERLAP_LINES:
+        if ready is not None and (whole or sum(len(m.lines) for m in pending) > OVERLAP_LINES):
             ready.wait()
         if cache.unsatisfiable is None:
             cache.unsatisfiable = _ontology_unsatisfiable(ontology_lines, work, processes)
+        if whole:
+            report = check_consistency(ontology + parts.graph(), processes)
+            progress(len(parts.triples))
+            return ConsistencyReport(report.consistent, cache.unsatisfiable if report.consistent else [],
+                                     [] if report.consistent else list(parts.triples), checked=len(parts.triples))
         bad = _check_modules(pending, ontology_lines, work, progress, workers or os.cpu_count() or 1, processes)
         clashing = {m.key for m in bad}
         cache.proved.update(m.key for m in pending if m.key not in clashing)
