@@ -85,29 +85,44 @@ def turtle_of(triples: list[Triple], parts: dict[str, list[Triple]], digests: di
     return _whole(writer, triples, parts, digests, fingerprint)
 
 
+class _Layout:
+    """A Turtle file being put together: its header, then its blocks with a blank line between two and a line
+    break after the last (as TurtleWriter.body writes them), and where each block lies."""
+
+    def __init__(self, header: bytes):
+        self.pieces = [header]
+        self.offset = len(header)
+
+    def add(self, block: bytes) -> list[int]:
+        """Append a block; its [offset, length]."""
+        if len(self.pieces) > 1:
+            self.pieces.append(_SEPARATOR)
+            self.offset += len(_SEPARATOR)
+        span = [self.offset, len(block)]
+        self.pieces.append(block)
+        self.offset += len(block)
+        return span
+
+    def text(self) -> bytes:
+        return b"".join([*self.pieces, b"\n"] if len(self.pieces) > 1 else self.pieces)
+
+
 def _whole(writer: TurtleWriter, triples: list[Triple], parts: dict[str, list[Triple]], digests: dict[str, str],
            fingerprint: str) -> tuple[bytes, TurtleBlocks]:
     header = (writer.header() + "\n").encode("utf-8")
     index = TurtleBlocks(fingerprint, header=len(header))
-    pieces, offset = [header], len(header)
+    layout = _Layout(header)
     for key, block in writer.blocks(triples):
-        data = block.encode("utf-8")
-        if len(pieces) > 1:
-            pieces.append(_SEPARATOR)
-            offset += len(_SEPARATOR)
+        span = layout.add(block.encode("utf-8"))
         if key is not None:
             index.keys.append(key)
-            index.spans.append([offset, len(data)])
+            index.spans.append(span)
         elif index.tail is None:
-            index.tail = [offset, len(data)]
-        else:
-            index.tail[1] = offset + len(data) - index.tail[0]
-        pieces.append(data)
-        offset += len(data)
-    if len(pieces) > 1:
-        pieces.append(b"\n")
+            index.tail = span
+        else:  # the blocks of blank nodes nothing refers to come last, one after another
+            index.tail[1] = span[0] + span[1] - index.tail[0]
     index.files = {file: [digests.get(file, ""), _subject_texts(writer, part)] for file, part in parts.items()}
-    return b"".join(pieces), index
+    return layout.text(), index
 
 
 def _subject_texts(writer: TurtleWriter, part: list[Triple]) -> list[str]:
@@ -142,27 +157,15 @@ def _spliced(writer: TurtleWriter, triples: list[Triple], parts: dict[str, list[
     index = TurtleBlocks(previous.fingerprint, header=previous.header)
     kept = ((key, span) for key, span in zip(previous.keys, previous.spans, strict=True) if key not in touched)
     written = ((key, None) for key in sorted(blocks, key=lambda k: k + " "))
-    pieces, offset = [old[:previous.header]], previous.header
+    layout = _Layout(old[:previous.header])
     for key, span in heapq.merge(kept, written, key=lambda pair: pair[0] + " "):
-        data = old[span[0]:span[0] + span[1]] if span is not None else blocks[key]
-        if len(pieces) > 1:
-            pieces.append(_SEPARATOR)
-            offset += len(_SEPARATOR)
         index.keys.append(key)
-        index.spans.append([offset, len(data)])
-        pieces.append(data)
-        offset += len(data)
+        index.spans.append(layout.add(old[span[0]:span[0] + span[1]] if span is not None else blocks[key]))
     if previous.tail is not None:
-        if len(pieces) > 1:
-            pieces.append(_SEPARATOR)
-            offset += len(_SEPARATOR)
-        index.tail = [offset, previous.tail[1]]
-        pieces.append(old[previous.tail[0]:previous.tail[0] + previous.tail[1]])
-    if len(pieces) > 1:
-        pieces.append(b"\n")
+        index.tail = layout.add(old[previous.tail[0]:previous.tail[0] + previous.tail[1]])
     index.files = {file: ([digests.get(file, ""), new_texts[file]] if file in new_texts else previous.files[file])
                    for file in parts}
-    return b"".join(pieces), index
+    return layout.text(), index
 
 
 def _node(text: str, namespaces: dict[str, str]) -> URIRef | None:
