@@ -3,7 +3,8 @@
 - `/sparql`: the SPARQL 1.1 Protocol for queries, read-only. Updates, Graph Store writes and SERVICE are
   refused; each query runs in a worker process under a time, row and memory limit (pvkg/workers.py).
 - `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`: each answer whole, or
-  a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages).
+  a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages); an answer longer than
+  `--max-rows` rows is always sent in pages.
 - Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/editor`
   (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
   request, Turtle, N-Triples or JSON-LD.
@@ -16,14 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
+import re
 import resource
 import socket
 import tempfile
 import time
 import urllib.parse
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,9 +203,47 @@ def _text_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
 
+# characters SPARQL's IRIREF allows between <> (so a request path cannot inject syntax)
+_IRI_CHARACTERS = re.compile(r'[^\x00-\x20<>"{}|^`\\]+')
+
+
 def valid_iri(iri: str) -> bool:
     """An absolute IRI that can be written between <> in SPARQL (so a request path cannot inject syntax)."""
-    return (":" in iri and not any(c in iri for c in '<>"{}|^`\\') and all(ord(c) > 0x20 for c in iri))
+    return ":" in iri and _IRI_CHARACTERS.fullmatch(iri) is not None
+
+
+class AnswerFileResponse(FileResponse):
+    """A stored answer's file, read in parts of 1 MiB rather than Starlette's 64 KiB: each part is read in a
+    thread, and under many clients every switch back to the event loop waits for the GIL (at a million triples,
+    16 clients took 20 s to receive 1.2 GB of answers in 64 KiB parts)."""
+
+    chunk_size = 1 << 20
+
+
+RESOURCE_CACHE_BYTES = 64 << 20  # resource pages and descriptions kept by the server
+
+
+class KeptBodies:
+    """Response bodies by key, up to `max_bytes` in all; the least recently used go first."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._bodies: OrderedDict[object, bytes] = OrderedDict()
+
+    def get(self, key: object) -> bytes | None:
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+        return body
+
+    def put(self, key: object, body: bytes) -> None:
+        if len(body) > self.max_bytes // 16:  # one huge page would push out many small ones
+            return
+        self.size += len(body) - len(self._bodies.pop(key, b""))
+        self._bodies[key] = body
+        while self.size > self.max_bytes:
+            self.size -= len(self._bodies.popitem(last=False)[1])
 
 
 @dataclass
@@ -230,6 +271,9 @@ class PvkgServer:
         self.answers: CannedAnswers | None = None  # made as the application starts
         self._facts: Facts | None = None
         self._downloads_lock = asyncio.Lock()
+        # the graph does not change while the server runs: a resource's page (or Turtle...) is made once, not
+        # once per request (a concept that thousands of findings name takes the event loop ~0.1 s to lay out)
+        self.resources = KeptBodies(RESOURCE_CACHE_BYTES)
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -396,7 +440,7 @@ class PvkgServer:
     async def _answer(self, query: CannedQuery, given: dict[str, str]) -> StoredAnswer:
         """The canned query's stored answer; QueryError for wrong parameters, UnknownConceptError for a concept the
         graph does not hold (asked of the graph, like check_concepts), QueryFailure from the workers."""
-        text = canned_text(query, given)
+        text = _canned_text(query, tuple(sorted(given.items())))
         for lookup in concept_lookups(query, given):
             if not (await self.select(lookup.found_text)).rows:
                 raise lookup.error((await self.select(lookup.names_text)).rows)
@@ -421,7 +465,8 @@ class PvkgServer:
     async def api_query(self, request: Request) -> Response:
         """A canned query's answer: whole (sent from its file as it is read), or the page `?limit=&offset=` asks
         for, with `Link` headers to the first, previous, next and last pages; `X-Total-Count` says how many
-        rows the whole answer has."""
+        rows the whole answer has. An answer of more than --max-rows rows is too long for one response: without
+        `limit` and `offset`, its first page of --max-rows rows is sent."""
         query = self._canned(request.path_params["name"])
         if query is None:
             return JSONResponse({"error": f"no query {request.path_params['name']!r}; see /api/queries"},
@@ -439,8 +484,9 @@ class PvkgServer:
         media_type = negotiate(request, ["application/sparql-results+json", "application/json", "text/csv"])
         form = "csv" if media_type == "text/csv" else "json"
         headers = {"Vary": "Accept", "X-Total-Count": str(answer.rows)}
-        if window is None:
-            return FileResponse(answer.path(form), media_type=_text_type(media_type), headers=headers)
+        if window is None and answer.rows <= self.settings.max_rows:
+            return AnswerFileResponse(answer.path(form), media_type=_text_type(media_type), headers=headers)
+        window = window or Window(offset=0, limit=self.settings.max_rows)  # too long for one response: paged
         body = await asyncio.to_thread(answer.page, form, window.offset, window.limit)
         links = window.links(request, answer.rows)
         headers["Link"] = ", ".join(f'<{self.settings.url(request.url.path)}?{target}>; rel="{rel}"'
@@ -475,6 +521,7 @@ class PvkgServer:
         csv_params = urllib.parse.urlencode({**values, "format": "csv"})
         response = self.page("query.html", code=status, title=query.title, query=query, asked_by=asked_by,
                              values=values, answer=answer, rows=rows, window=window, page_links=page_links,
+                             max_rows=self.settings.max_rows,
                              error=error, editor_query=editor, api_path=f"/api/queries/{query.name}?{link_params}",
                              csv_path=f"/api/queries/{query.name}?{csv_params}")
         response.headers.update(retry)
@@ -594,16 +641,24 @@ class PvkgServer:
         html = media_type == "text/html"
         if not valid_iri(iri):
             return self.error_page(404, "No such resource.") if html else PlainTextResponse("not found\n", 404)
+        kept = self.resources.get((iri, media_type))
+        if kept is not None:
+            return Response(kept, media_type=_text_type(media_type) if not html else media_type,
+                            headers={"Vary": "Accept"})
         try:
             if not html:
                 triples = await self._description(iri)
                 if not triples and not await self._occurs(iri):
                     return PlainTextResponse(f"no resource <{iri}> in this graph\n", status_code=404)
-                body = self._graph_bytes(media_type, triples)
-                return Response(body, media_type=_text_type(media_type), headers={"Vary": "Accept"})
-            return await self._resource_page(iri)
+                response = Response(self._graph_bytes(media_type, triples), media_type=_text_type(media_type),
+                                    headers={"Vary": "Accept"})
+            else:
+                response = await self._resource_page(iri)
         except QueryFailure as e:
             return self.error_page(e.status, str(e)) if html else PlainTextResponse(str(e) + "\n", e.status)
+        if response.status_code == 200:
+            self.resources.put((iri, media_type), response.body)
+        return response
 
     async def _description(self, iri: str) -> list:
         """The resource's triples (and those of blank nodes it leads to); the whole ontology for its IRI."""
@@ -681,12 +736,19 @@ class PvkgServer:
         return {iri: f"/docs/{target}" for iri, target in found.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _canned_text(query: CannedQuery, given: tuple[tuple[str, str], ...]) -> str:
+    """canned_text once per query and parameters: tokenising a query costs the event loop more than sending its
+    stored answer."""
+    return canned_text(query, dict(given))
+
+
 def _grouped(pairs) -> list[tuple[Node, list[Node]]]:
-    grouped: dict[Node, list[Node]] = defaultdict(list)
+    """The values of each key, each once, in the order first seen; the keys in the order of their text."""
+    grouped: dict[Node, dict[Node, None]] = defaultdict(dict)
     for key, value in pairs:
-        if value not in grouped[key]:
-            grouped[key].append(value)
-    return sorted(grouped.items(), key=lambda item: str(item[0]))
+        grouped[key][value] = None
+    return sorted(((key, list(values)) for key, values in grouped.items()), key=lambda item: str(item[0]))
 
 
 def openapi_document(queries: dict[str, CannedQuery], max_rows: int) -> dict:
@@ -715,7 +777,9 @@ def openapi_document(queries: dict[str, CannedQuery], max_rows: int) -> dict:
              "schema": {"type": "string", "enum": ["json", "csv"]}},
             {"name": "limit", "in": "query", "required": False,
              "description": f"Rows of one page (with offset, or alone from the first row). Without limit and "
-                            f"offset the whole answer is sent. Default with offset: {max_rows:,}",
+                            f"offset the whole answer is sent, or its first {max_rows:,} rows when it is longer "
+                            f"(X-Total-Count and the Link header's next page tell). Default with offset: "
+                            f"{max_rows:,}",
              "schema": {"type": "integer", "minimum": 1, "maximum": max_rows}},
             {"name": "offset", "in": "query", "required": False,
              "description": "The first row of the page, counted from 0, in the answer's fixed order",

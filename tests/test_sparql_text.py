@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from pvkg.query import QueryResult
 from pvkg.results import SELECT_MEDIA_TYPES, boolean_xml, to_sparql_tsv, to_xml
-from pvkg.serve import negotiate, valid_iri
+from pvkg.serve import KeptBodies, negotiate, valid_iri
 from pvkg.sparql import request_form, uses_service
 
 
@@ -67,8 +67,10 @@ def test_negotiation_follows_accept_and_format(accept, query_string, chosen):
 
 def test_iris_that_could_inject_syntax_are_not_valid():
     assert valid_iri("https://w3id.org/pvkg/id/value/transparency")
-    for bad in ("https://x/a> ?p ?o } #", 'https://x/"', "https://x/a b", "no-scheme", "https://x/{y}"):
+    for bad in ("https://x/a> ?p ?o } #", 'https://x/"', "https://x/a b", "no-scheme", "https://x/{y}",
+                "https://x/a\\b", "https://x/\x00", "https://x/\ta", "https://x/a|b", "https://x/^", "https://x/`", ""):
         assert not valid_iri(bad), bad
+    assert valid_iri("https://x/caf\u00e9?q=1#f")  # beyond ASCII is allowed
 
 
 XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
@@ -103,3 +105,19 @@ def test_sparql_json_leaves_out_unbound_variables():
     results = json.loads(SELECT_MEDIA_TYPES["application/sparql-results+json"](ROWS))
     assert results["head"]["vars"] == ROWS.columns
     assert results["results"]["bindings"][1] == {"s": {"type": "uri", "value": "urn:y"}}
+
+
+def test_kept_bodies_drop_the_least_recently_used_past_their_size():
+    kept = KeptBodies(max_bytes=64)
+    kept.put("a", b"1" * 3)
+    kept.put("b", b"2" * 3)
+    kept.put("c", b"3" * 3)
+    assert kept.get("a") == b"111"  # now the most recently used
+    kept.put("d", b"4" * 4)
+    kept.put("b", b"2" * 2)  # replaced: counted once
+    assert kept.size == 3 + 3 + 4 + 2
+    kept.put("e", b"5" * 5)  # over a sixteenth of the whole: not kept
+    assert kept.get("e") is None
+    for key in "fghijklmnopqrst":
+        kept.put(key, b"x" * 4)
+    assert kept.size <= 64 and kept.get("c") is None and kept.get("t") == b"xxxx"
