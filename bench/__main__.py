@@ -227,8 +227,9 @@ def markdown(results: dict) -> str:
     lines += ["", "## Serving: 2,000 requests from 16 concurrent clients (API, pages, uncached SPARQL)", "",
               "After a warm-up (each API request and page, from 16 clients, until the server has computed its "
               "answer once), whose time is given.", "",
-              "| size | start s | warm-up s | requests/s | p50 ms | p99 ms | API p99 ms | SPARQL p99 ms | statuses |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| size | start s | warm-up s | requests/s | p50 ms | p99 ms | API p99 ms | SPARQL p99 ms | statuses | "
+              "API alone: requests/s | API alone: p99 ms |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for size, stages in results["sizes"].items():
         v = stages.get("serve", {})
         if "serve:all" in v:
@@ -236,9 +237,11 @@ def markdown(results: dict) -> str:
             warm_up = f"{v['warmup:seconds']:.1f}" if "warmup:seconds" in v else ""
             lines.append(f"| {size} | {v['start']:.1f} | {warm_up} | {v['serve:requests_per_second']:.0f} | "
                          f"{v['serve:all']['p50_ms']:.0f} | {v['serve:all']['p99_ms']:.0f} | "
-                         f"{v['serve:api']['p99_ms']:.0f} | {v['serve:sparql']['p99_ms']:.0f} | {statuses} |")
+                         f"{v['serve:api']['p99_ms']:.0f} | {v['serve:sparql']['p99_ms']:.0f} | {statuses} | "
+                         + (f"{v['api-alone:requests_per_second']:.0f} | {v['api-alone:all']['p99_ms']:.0f} |"
+                            if "api-alone:all" in v else " | |"))
         elif v:
-            lines.append(f"| {size} | not run: {v.get('error') or v.get('timeout')} | | | | | | | |")
+            lines.append(f"| {size} | not run: {v.get('error') or v.get('timeout')} | | | | | | | | | |")
     return "\n".join(lines) + "\n"
 
 
