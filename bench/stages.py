@@ -238,8 +238,8 @@ def serve(corpus: Path, work: Path) -> dict:
     """`pvkg serve` over the built graph, under the load test's mix of requests (tests/load.py): first a warm-up,
     each API request and page from 16 concurrent clients until the server has computed its answer (once per
     version of the graph; at most WARM_UP_S), then 2,000 requests from 16 concurrent clients: throughput,
-    latencies and statuses; then the plan's API requests alone. The server is a process of its own (with its query workers), so the stage's peak
-    memory is the load generator's."""
+    latencies and statuses; then the plan's API requests alone. The server is a process of its own (with its
+    query workers), so the stage's peak memory is the load generator's."""
     sys.path.insert(0, str(REPO / "tests"))  # the same server start and load as the test suite
     import load
     import servers
