@@ -132,15 +132,72 @@ def validate(
         help="Study files or folders, validated together as one corpus (default: the studies folder).",
         show_default=False)] = None,
 ) -> None:
-    """Validate study files (YAML checks and SHACL shapes) without writing anything."""
+    """Validate study files (YAML checks and SHACL shapes) without writing anything. A study file given alone is
+    checked with the files beside it that declare the concepts it uses."""
     paths = paths or [resources.default_studies_dir()]
+    context = sorted({path.parent for path in paths if not path.is_dir()})
     with shown_stages() as stages:
-        result = pipeline.build_graph(paths, reason=False, stages=stages)
+        result = pipeline.build_graph(paths, reason=False, stages=stages, context=context)
     for file in result.corpus.files:
-        _say(f"{file}: fine")
+        also = result.corpus.also_read.get(file)
+        _say(f"{file}: fine" + (f" (read for what it declares that the others refer to: {', '.join(also)})"
+                                if also else ""))
     summary = result.summary
     typer.echo(f"valid: {summary['studies']} studies, {summary['findings']} findings, "
                f"{summary['concepts']} concepts, 0 violations")
+
+
+@app.command()
+@reports_errors
+def schema(
+    studies: Annotated[Path | None, typer.Option(
+        "--studies", help="Also offer the concept ids this folder's study files declare.", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).",
+                                             show_default=False)] = None,
+) -> None:
+    """Print the JSON Schema of study files, which editors use to complete and check them as you type (the
+    file pvkg ships is schema/study-file.schema.json; a study file names it on its first line)."""
+    from .studies import concept_ids_by_prefix, read_corpus, vocabulary_concept_ids
+    from .studyformat import schema_text
+
+    if studies is None:
+        concepts = vocabulary_concept_ids()
+    else:
+        concepts = concept_ids_by_prefix(read_corpus([studies], resources.vocabulary_files()).concepts)
+    text = schema_text(concepts)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    refuse_inputs(out)
+    write_atomic(out, [text.encode("utf-8")])
+    _say(f"Wrote {out} ({out.stat().st_size:,} bytes)", err=True)
+
+
+@app.command()
+@reports_errors
+def concepts(
+    text: Annotated[str | None, typer.Argument(help="Part of an id, label or other label, in any language "
+                                               "(case and accents aside).", show_default=False)] = None,
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Only this scheme: value, characteristic, factor, "
+                                               "method, channel or construct.", show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Show the labels in this language (English where "
+                                             "missing); default: every language.", show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    studies: StudiesOption = None,
+) -> None:
+    """Look up concept ids for a study file: each concept's labels, scheme, broader concepts, the file and line
+    that declare it, and how many findings name it. Read from the study and vocabulary files, without a build."""
+    from .concepts import find_concepts
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    result = find_concepts([studies or resources.default_studies_dir()], resources.vocabulary_files(), text,
+                           scheme, lang)
+    if not result.rows:
+        _say("no concept matches" + (f" {text!r}" if text else "") + (f" in scheme {scheme}" if scheme else ""),
+             err=True)
+        raise typer.Exit(1)
+    typer.echo(render(result, fmt), nl=False)
 
 
 @app.command()

@@ -367,6 +367,8 @@ class _Builder:
             self.add(iri, PVKG.knownFrom, work_iri(study.known_from))
         if study.revision_of:
             self.add(iri, PROV.wasRevisionOf, work_iri(study.revision_of))
+        if study.source_url:
+            self.add(iri, PVKG.encodedFrom, URIRef(study.source_url))
         for rq in study.research_questions:
             rq_iri = part_iri(study.id, "question", rq.id)
             self.sources.add(rq_iri, rq.where, f"study {study.id} question {rq.id}")

@@ -107,6 +107,7 @@ class PVKG(DefinedNamespace):
     aboutChannel: URIRef
     aboutConstruct: URIRef
     knownFrom: URIRef
+    encodedFrom: URIRef
     aboutWork: URIRef
     linkFrom: URIRef
     linkTo: URIRef

@@ -126,16 +126,17 @@ REASONER_NOTE_TRIPLES = 500_000
 
 
 def build_graph(studies: list[Path], reason: bool = True, cache_dir: Path | None = None,
-                stages: Stages | None = None, skip_hint: str | None = None) -> Build:
+                stages: Stages | None = None, skip_hint: str | None = None, context: list[Path] = ()) -> Build:
     """Read, convert, validate, run the quality checks (queries/qc/) and (with `reason`) check the
     consistency of a corpus. Raises InputError or ValidationError for bad input, QualityError for a failed
     quality check and InconsistencyError for an inconsistent graph; writes nothing. With
     `cache_dir`, validation results of unchanged files are taken from there (see write_build). Each stage is
     told to `stages` as it starts; `skip_hint` says how the caller's user skips the reasoner (see
-    reason_over)."""
+    reason_over). `context`: folders of other study files, read for the concepts the studies refer to (see
+    read_corpus)."""
     stages = stages or Stages()
     stages.start(f"reading the study files in {', '.join(display_path(p) for p in studies)}")
-    corpus = read_corpus(studies, resources.vocabulary_files())
+    corpus = read_corpus(studies, resources.vocabulary_files(), context)
     stages.start(f"converting {len(corpus.studies):,} studies ({len(corpus.findings):,} findings) to RDF")
     parts = corpus_to_parts(corpus)
     ontology = load_ontology()

@@ -12,7 +12,8 @@ _WHEEL_DATA_DIR = _PACKAGE_DIR / "data"
 
 
 def data_dir(name: str) -> Path:
-    """The folder of one kind of data file: 'ontology', 'shapes', 'queries', 'vocabulary' or 'studies'."""
+    """The folder of one kind of data file: 'ontology', 'shapes', 'queries', 'vocabulary', 'studies' or
+    'schema'."""
     checkout = _CHECKOUT_DIR / name
     if (_CHECKOUT_DIR / "pyproject.toml").is_file() and checkout.is_dir():
         return checkout
@@ -39,6 +40,11 @@ def dataset_file() -> Path:
 
 def shapes_files() -> list[Path]:
     return sorted(data_dir("shapes").glob("*.ttl"))
+
+
+def study_schema_file() -> Path:
+    """The JSON Schema of study files (pvkg/studyformat.py makes it; `pvkg schema` prints it)."""
+    return data_dir("schema") / "study-file.schema.json"
 
 
 def vocabulary_files() -> list[Path]:

@@ -21,19 +21,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import resources
 from .errors import INVISIBLE, InputError, Problem, UsageError, display_path
 from .namespaces import (
     CONCEPT_PREFIXES,
-    DIRECTIONS,
-    FINDING_KINDS,
-    INFERENCES,
-    LEVELS,
     SLUG_PATTERN,
-    STATUSES,
-    STRENGTHS,
-    SUPPORT,
     person_iri,
     venue_iri,
+)
+from .studyformat import (
+    CHOICE,
+    CITED_WORK,
+    CITY,
+    CONCEPT,
+    CONCEPT_IDS,
+    CONTEXT,
+    COUNTRY,
+    DESIGN,
+    FINDING,
+    FRACTION,
+    INTEGER,
+    KIND_FIELDS,
+    KIND_SPECIFIC,
+    LANG_TEXT,
+    MAPPING,
+    MAPPINGS,
+    RESEARCH_QUESTION,
+    SAMPLE,
+    SLUG,
+    STUDY,
+    TEXT,
+    TEXT_LIST,
+    VOCABULARY,
+    WORK,
+    Section,
 )
 from .yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from .yamlfile import load as load_yaml
@@ -46,7 +67,6 @@ DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")  # becomes an IRI: no space, nothing an IRI cannot hold
 CONCEPT_ID = re.compile(r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
-WORK_TYPES = ("journal-article", "conference-paper")
 ET_AL = "et al."  # as the last of `authors`: further authors that the source does not name
 MAX_FILE_BYTES = 1_000_000  # a study file is a few KB; a bigger file is refused unread, whatever it holds
 
@@ -209,6 +229,7 @@ class Study:
     findings: list[Finding]
     known_from: str | None = None  # the study whose account of this one is all pvkg has of it
     revision_of: str | None = None  # the earlier version this study revises (a conference paper...)
+    source_url: str | None = None  # where the encoder read the source: provenance of the encoding
 
     @property
     def id(self) -> str:
@@ -224,6 +245,8 @@ class Corpus:
     cities: list[City] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 of the bytes read from it
+    # study files read beside those asked for, for the concepts they declare: file -> those concepts' ids
+    also_read: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def findings(self) -> list[Finding]:
@@ -272,17 +295,45 @@ class _Map:
     """A YAML mapping being read: hands out typed fields and records a Problem for each defect."""
 
     def __init__(self, data: LineMap, file: str, subject: str | None, problems: list[Problem],
-                 allowed: Iterable[str], line: int | None = None):
+                 section: Section, line: int | None = None):
         self.data = data
         self.file = file
         self.subject = subject
         self.problems = problems
+        self.section = section
         self.line = line if line is not None else data.line
-        allowed = tuple(allowed)
+        allowed = section.names
         for key in data:
             if key not in allowed:
                 self.problem(f"unknown field {key!r}{did_you_mean(str(key), allowed)} "
                              f"(allowed: {', '.join(allowed)})", key)
+
+    def get(self, key: str, required: bool | None = None) -> Any:
+        """A field read as its declaration (pvkg/studyformat.py) says, a problem recorded for each defect; None (or
+        an empty text, list or mapping) where it is missing or wrong. `required` overrides the declaration's for
+        a field required only in some places (a locator in a study, not in a cited work)."""
+        f = self.section.field(key)
+        required = f.required if required is None else required
+        if f.kind == TEXT:
+            return self.text(key, f.what, required)
+        if f.kind == LANG_TEXT:
+            return self.lang_text(key, f.what, required)
+        if f.kind == SLUG:
+            return self.slug(key, f.what)
+        if f.kind == INTEGER:
+            return self.integer(key, f.what, int(f.minimum or 0), None if f.maximum is None else int(f.maximum),
+                                required)
+        if f.kind == FRACTION:
+            return self.fraction(key, f.what)
+        if f.kind == CHOICE:
+            return self.choice(key, f.choices, f.what, required)
+        if f.kind in (TEXT_LIST, CONCEPT_IDS):
+            return self.text_list(key, f.what, required)
+        if f.kind == MAPPING:
+            return self.mapping(key, f.what)
+        if f.kind == MAPPINGS:
+            return self.mappings(key, f.what)
+        raise AssertionError(f"{key}: {f.kind} is read by its own code")
 
     def line_of(self, key: str | None = None) -> int:
         if key is not None and key in self.data:
@@ -457,23 +508,33 @@ def _named(what: str, data: LineMap) -> str:
     return f"{what} {item_id}" if isinstance(item_id, str) and item_id.strip() else what
 
 
-def _url_problem(url: str) -> str | None:
+def _checked_url(m: _Map, key: str) -> str | None:
+    """A field holding a web address, or None (with a problem) where it is not one an IRI can be made of."""
+    url = m.get(key)
+    problem = _url_problem(url, key) if url is not None else None
+    if problem:
+        m.problem(problem, key)
+        return None
+    return url
+
+
+def _url_problem(url: str, key: str = "url") -> str | None:
     """What is wrong with a url, which becomes an IRI (foaf:page), and what to do; None when nothing is."""
     bad = re.search(r"[\s<>\"{}|\\^`]", url)
     if bad and bad.group().isspace():
-        return (f"url {url!r} holds a space, which a web address cannot; write it as %20 (or remove it), "
+        return (f"{key} {url!r} holds a space, which a web address cannot; write it as %20 (or remove it), "
                 "as the address bar of a browser shows it")
     if bad:
-        return (f"url {url!r} holds {bad.group()!r}, which a web address cannot; write it as "
+        return (f"{key} {url!r} holds {bad.group()!r}, which a web address cannot; write it as "
                 f"%{ord(bad.group()):02X}")
     if not URL.match(url):
-        return f"url {url!r} is not a web address; give one that starts with https:// or http://"
+        return f"{key} {url!r} is not a web address; give one that starts with https:// or http://"
     from pyoxigraph import NamedNode  # the IRI syntax of RFC 3987, as the stores that load the graph read it
 
     try:
         NamedNode(url)
     except ValueError as e:
-        return (f"url {url!r} is not a valid address ({e}); percent-encode what does not belong (a '%' as %25, "
+        return (f"{key} {url!r} is not a valid address ({e}); percent-encode what does not belong (a '%' as %25, "
                 "a second '#' as %23)")
     return None
 
@@ -509,22 +570,6 @@ def _kind(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------------
 # Reading files
 # ------------------------------------------------------------------------------------------------------
-
-STUDY_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
-                "article-number", "doi", "url", "language", "source-file", "known-from", "revision-of",
-                "research-questions", "design", "context", "concepts", "cites", "works", "findings")
-WORK_FIELDS = ("id", "type", "title", "authors", "author-note", "year", "venue", "volume", "issue", "pages",
-               "article-number", "doi", "url", "language")
-VOCABULARY_FIELDS = ("concepts", "countries", "cities")
-CONCEPT_FIELDS = ("id", "type", "label", "alt-labels", "definition", "broader", "placed-by", "note", "step-count",
-                  "source")
-CONTEXT_FIELDS = ("locator", "country", "region", "cities", "city-count", "population", "setting", "channels",
-                  "sample")
-DESIGN_FIELDS = ("locator", "methods", "statement", "quality-threshold")
-FINDING_FIELDS = ("id", "kind", "locator", "statement", "about", "from", "to", "direction", "level", "work",
-                  "support", "status", "strength", "inference", "note")
-CITE_FIELDS = ("id", "cited-as", "locator", "identified-as", "correction", "design", "context")
-
 
 class _FileReader:
     def __init__(self, path: Path, problems: list[Problem]):
@@ -648,11 +693,11 @@ class _FileReader:
 
     def concepts(self, top: _Map, declared_in: str | None) -> list[Concept]:
         concepts = []
-        for data, line in top.mappings("concepts", "concept declarations"):
+        for data, line in top.get("concepts"):
             cid = data.get("id")
             m = _Map(data, self.file, f"concept {cid}" if isinstance(cid, str) else "concept", self.problems,
-                     CONCEPT_FIELDS, line)
-            cid = m.text("id", "the concept id, such as 'value:transparency'", required=True)
+                     CONCEPT, line)
+            cid = m.get("id")
             if cid is None:
                 continue
             match = CONCEPT_ID.match(cid)
@@ -672,7 +717,7 @@ class _FileReader:
             elif m.has("type"):
                 m.problem(f"field 'type' is not for {prefix} concepts (only value: 'dimension' and factor: "
                           "'category')", "type")
-            step_count = m.integer("step-count", "the number of steps of a procedure", minimum=1)
+            step_count = m.get("step-count")
             if step_count is not None and prefix != "method":
                 m.problem("field 'step-count' is only for method concepts", "step-count")
             alt = m.mapping("alt-labels", "language tag -> list of labels") or {}
@@ -687,11 +732,11 @@ class _FileReader:
                               "alt-labels")
                 else:
                     alt_labels[tag] = [" ".join(x.split()) for x in labels]
-            placed_by = m.choice("placed-by", {"editors": True}, "who placed the concept under its broader one")
+            placed_by = m.get("placed-by")
             if placed_by and not m.has("broader"):
                 m.problem("'placed-by: editors' says the editors chose the 'broader' concept; give 'broader' or "
                           "remove 'placed-by'", "placed-by")
-            source = m.text("source", "the id of the study that names the concept")
+            source = m.get("source")
             if source is not None and declared_in is not None:
                 m.problem("'source' is only for vocabulary files; a concept declared in a study file has that "
                           "study as its source", "source")
@@ -699,55 +744,44 @@ class _FileReader:
                 m.problem(f"source {source!r} must be a study id such as 'luna-2024'", "source")
             concepts.append(Concept(
                 id=cid, type=ctype,
-                label=m.lang_text("label", "the concept's name", required=True),
-                alt_labels=alt_labels,
-                definition=m.lang_text("definition", "what the concept means, in one sentence", required=True),
-                broader=m.text_list("broader", "ids of broader concepts"),
-                note=m.text("note", "an editorial note"),
+                label=m.get("label"), alt_labels=alt_labels, definition=m.get("definition"),
+                broader=m.get("broader"), note=m.get("note"),
                 step_count=step_count, source_study=declared_in or source, where=Where(self.file, line),
                 placed_by_editors=placed_by == "editors"))
         return concepts
 
     def context(self, data: LineMap, subject: str, locator_required: bool) -> Context:
-        m = _Map(data, self.file, subject, self.problems, CONTEXT_FIELDS)
+        m = _Map(data, self.file, subject, self.problems, CONTEXT)
         sample = None
-        sample_data = m.mapping("sample", "size and unit")
+        sample_data = m.get("sample")
         if sample_data is not None:
-            s = _Map(sample_data, self.file, subject, self.problems, ("size", "unit"))
-            size = s.integer("size", "how many units", required=True)
-            unit = s.lang_text("unit", "what the units are, e.g. 'focus groups'", required=True)
+            s = _Map(sample_data, self.file, subject, self.problems, SAMPLE)
+            size, unit = s.get("size"), s.get("unit")
             if size is not None and unit:
                 sample = Sample(size, unit)
-        countries = m.text_list("country", "a three-letter country code such as 'MEX', or a list of them")
+        countries = m.get("country")
         for country in countries:
             if not COUNTRY_CODE.match(country):
                 m.problem(f"country {country!r} must be a three-letter upper-case code such as 'MEX'", "country")
         return Context(
-            locator=m.text("locator", "where in the source the context is stated", required=locator_required),
+            locator=m.get("locator", required=locator_required),
             countries=[c for c in countries if COUNTRY_CODE.match(c)],
-            region=m.lang_text("region", "a named region, such as Latin America"),
-            cities=m.text_list("cities", "ids of cities declared in vocabulary/places.yaml"),
-            city_count=m.integer("city-count", "in how many cities data were collected", minimum=1),
-            population=m.lang_text("population", "whom the evidence comes from"),
-            setting=m.lang_text("setting", "a free-text setting"),
-            channels=m.text_list("channels", "ids of channel concepts"),
+            region=m.get("region"), cities=m.get("cities"), city_count=m.get("city-count"),
+            population=m.get("population"), setting=m.get("setting"), channels=m.get("channels"),
             sample=sample, where=m.where())
 
     def design(self, data: LineMap, subject: str, locator_required: bool) -> Design:
-        m = _Map(data, self.file, subject, self.problems, DESIGN_FIELDS)
-        return Design(
-            locator=m.text("locator", "where in the source the method is described", required=locator_required),
-            methods=m.text_list("methods", "ids of method concepts", required=True),
-            statement=m.lang_text("statement", "a short paraphrase of the method", required=locator_required),
-            quality_threshold=m.fraction("quality-threshold", "the appraisal score every source exceeded"),
-            where=m.where())
+        m = _Map(data, self.file, subject, self.problems, DESIGN)
+        return Design(locator=m.get("locator", required=locator_required), methods=m.get("methods"),
+                      statement=m.get("statement", required=locator_required),
+                      quality_threshold=m.get("quality-threshold"), where=m.where())
 
     def work(self, m: _Map, is_study: bool) -> Work | None:
-        work_id = m.slug("id", "the work's id")
+        work_id = m.get("id")
         if work_id is None:
             return None
         m.subject = f"{'study' if is_study else 'work'} {work_id}"
-        doi = m.text("doi", "the DOI without 'https://doi.org/'")
+        doi = m.get("doi")
         if doi is not None:
             doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
             if re.search(r"\s", doi):
@@ -756,38 +790,27 @@ class _FileReader:
             elif not DOI.match(doi):
                 m.problem(f"doi {doi!r} is not a DOI; it must look like '10.1016/j.giq.2024.101928'", "doi")
                 doi = None
-        url = m.text("url", "a web address")
-        problem = _url_problem(url) if url is not None else None
-        if problem:
-            m.problem(problem, "url")
-            url = None
-        language = m.text("language", "the publication's language tag")
+        url = _checked_url(m, "url")
+        language = m.get("language")
         if language is not None and not LANG_TAG.match(language):
             m.problem(f"language {language!r} is not a language tag such as 'en' or 'fa'", "language")
             language = None
-        title = m.lang_text("title", "the title")
+        title = m.get("title")
         author_items = m.text_items("authors", "authors as 'Family, Given'")
         authors = [name for name, _ in author_items]
         if ET_AL in authors[:-1] or authors == [ET_AL]:
             m.problem(f"'{ET_AL}' may only end a list of named authors (e.g. [Reddick, {ET_AL}])", "authors")
-        for name in authors:
-            if not name.partition(",")[0].strip():
-                m.problem(f"author {name!r} has no family name; write 'Family, Given' (e.g. 'Luna, Dolores E.')",
-                          "authors")
-        author_note = m.text("author-note", "who the authors are when the source does not name them")
+        _check_author_names(m, author_items)
+        author_note = m.get("author-note")
         if not title and not authors:
             m.problem("a work needs a title or authors so that people can find it")
         if is_study and not authors and author_note is None:
             m.problem("a study needs 'authors' or, where the source does not name them, an 'author-note'")
         return Work(
             id=work_id,
-            type=m.choice("type", WORK_TYPES, "the kind of publication"),
-            title=title, authors=authors, author_note=author_note,
-            year=m.integer("year", "the publication year", minimum=1500, maximum=2100),
-            venue=m.text("venue", "the journal or proceedings"),
-            volume=m.text("volume", "the volume"), issue=m.text("issue", "the issue"),
-            pages=m.text("pages", "the page range"),
-            article_number=m.text("article-number", "the article number"),
+            type=m.get("type"), title=title, authors=authors, author_note=author_note, year=m.get("year"),
+            venue=m.get("venue"), volume=m.get("volume"), issue=m.get("issue"), pages=m.get("pages"),
+            article_number=m.get("article-number"),
             doi=doi, url=url, language=language, where=m.where("id"),
             key_lines=dict(m.data.key_lines), author_lines=[line for _, line in author_items])
 
@@ -797,21 +820,18 @@ class _FileReader:
         data = self.load()
         if data is None:
             return
-        top = _Map(data, self.file, None, self.problems, VOCABULARY_FIELDS)
+        top = _Map(data, self.file, None, self.problems, VOCABULARY)
         corpus.concepts += self.concepts(top, None)
-        for item, line in top.mappings("countries", "countries"):
-            m = _Map(item, self.file, f"country {item.get('code')}", self.problems, ("code", "label"), line)
-            code = m.text("code", "the three-letter code", required=True)
+        for item, line in top.get("countries"):
+            m = _Map(item, self.file, f"country {item.get('code')}", self.problems, COUNTRY, line)
+            code = m.get("code")
             if code is not None and not COUNTRY_CODE.match(code):
                 m.problem(f"country code {code!r} must be three upper-case letters", "code")
             elif code is not None:
-                corpus.countries.append(Country(code, m.lang_text("label", "the name", required=True),
-                                                m.where()))
-        for item, line in top.mappings("cities", "cities"):
-            m = _Map(item, self.file, f"city {item.get('id')}", self.problems, ("id", "label", "country"), line)
-            city_id = m.slug("id", "the city's id")
-            country = m.text("country", "the city's country code", required=True)
-            label = m.lang_text("label", "the name", required=True)
+                corpus.countries.append(Country(code, m.get("label"), m.where()))
+        for item, line in top.get("cities"):
+            m = _Map(item, self.file, f"city {item.get('id')}", self.problems, CITY, line)
+            city_id, country, label = m.get("id"), m.get("country"), m.get("label")
             if city_id and country:
                 corpus.cities.append(City(city_id, label, country, m.where()))
 
@@ -819,7 +839,7 @@ class _FileReader:
         data = self.load()
         if data is None:
             return
-        top = _Map(data, self.file, None, self.problems, STUDY_FIELDS)
+        top = _Map(data, self.file, None, self.problems, STUDY)
         record = self.work(top, is_study=True)
         if record is None:
             return
@@ -831,47 +851,39 @@ class _FileReader:
                         "id")
 
         rqs = []
-        for item, line in top.mappings("research-questions", "research questions"):
-            m = _Map(item, self.file, _named(f"{subject} question", item), self.problems,
-                     ("id", "locator", "statement"), line)
-            rq_id = m.slug("id", "the question's id, such as 'rq1'")
+        for item, line in top.get("research-questions"):
+            m = _Map(item, self.file, _named(f"{subject} question", item), self.problems, RESEARCH_QUESTION, line)
+            rq_id = m.get("id")
             m.subject = f"{subject} question {rq_id}"
-            locator = m.text("locator", "where in the source the question is stated", required=True)
-            statement = m.lang_text("statement", "the question in your own words", required=True)
+            locator, statement = m.get("locator"), m.get("statement")
             if rq_id and locator and statement:
                 rqs.append(ResearchQuestion(rq_id, locator, statement, Where(self.file, line)))
         _unique(((rq.id, rq.where) for rq in rqs), "research question", self.problems, subject)
 
-        design_data = top.mapping("design", "the study's methods")
-        context_data = top.mapping("context", "where and on whom the study was done")
+        design_data, context_data = top.get("design"), top.get("context")
         corpus.concepts += self.concepts(top, sid)
 
         cites = []
-        for item, line in top.mappings("cites", "works the study cites"):
-            m = _Map(item, self.file, _named(f"{subject} cited work", item), self.problems, CITE_FIELDS, line)
-            cite_id = m.slug("id", "a short id for the cited work, unique in this file")
+        for item, line in top.get("cites"):
+            m = _Map(item, self.file, _named(f"{subject} cited work", item), self.problems, CITED_WORK, line)
+            cite_id = m.get("id")
             m.subject = f"{subject} cited work {cite_id}"
-            cited_as = m.text("cited-as", "the citation exactly as the study gives it", required=True)
-            locator = m.text("locator", "where the study cites it", required=True)
-            d = m.mapping("design", "the cited work's methods")
-            c = m.mapping("context", "the cited work's context")
+            cited_as, locator, d, c = m.get("cited-as"), m.get("locator"), m.get("design"), m.get("context")
             if cite_id and cited_as and locator:
                 cites.append(CitedWork(
-                    cite_id, cited_as, locator, m.text("identified-as", "the id of the catalogued work"),
-                    m.lang_text("correction", "what is wrong in the citation and what is right"),
+                    cite_id, cited_as, locator, m.get("identified-as"), m.get("correction"),
                     self.design(d, m.subject, locator_required=False) if d is not None else None,
                     self.context(c, m.subject, locator_required=False) if c is not None else None,
                     Where(self.file, line)))
         _unique(((c.id, c.where) for c in cites), "cited work", self.problems, subject)
 
-        for item, line in top.mappings("works", "catalogued works referred to"):
-            work = self.work(_Map(item, self.file, _named("work", item), self.problems, WORK_FIELDS, line),
-                             is_study=False)
+        for item, line in top.get("works"):
+            work = self.work(_Map(item, self.file, _named("work", item), self.problems, WORK, line), is_study=False)
             if work is not None:
                 corpus.works.append(work)
 
-        known_from = top.text("known-from", "the id of the study whose account of this study is encoded")
-        findings = [f for item, line in top.mappings("findings", "the study's findings")
+        known_from = top.get("known-from")
+        findings = [f for item, line in top.get("findings")
                     if (f := self.finding(item, line, sid, known_from)) is not None]
         # A study known only from another's account may hold no findings: what that account says of it is
         # encoded once, as second-hand findings of the reporting study (with `work`).
@@ -879,35 +891,25 @@ class _FileReader:
             top.problem("missing required field 'findings' (the study's findings); a study without findings "
                         "adds nothing to the graph")
         corpus.studies.append(Study(
-            record=record, source_file=top.text("source-file", "the source document read"),
+            record=record, source_file=top.get("source-file"), source_url=_checked_url(top, "source-url"),
             research_questions=rqs,
             design=self.design(design_data, subject, True) if design_data is not None else None,
             context=self.context(context_data, subject, True) if context_data is not None else None,
             cites=cites, findings=findings, known_from=known_from,
-            revision_of=top.text("revision-of", "the id of the earlier version of this study")))
+            revision_of=top.get("revision-of")))
 
     def finding(self, data: LineMap, line: int, study: str, known_from: str | None) -> Finding | None:
         fid = data.get("id")
         m = _Map(data, self.file, f"finding {fid}" if isinstance(fid, str) else "finding", self.problems,
-                 FINDING_FIELDS, line)
-        fid = m.slug("id", "the finding's id, unique in the corpus")
-        kind = m.choice("kind", FINDING_KINDS, "what the finding claims", required=True)
-        locator = m.text("locator", "the section of the source that supports the finding", required=True)
-        statement = m.lang_text("statement", "a short paraphrase in your own words", required=True)
-        direction = m.choice("direction", DIRECTIONS, "whether it drives or hinders")
-        level = m.choice("level", LEVELS, "the level at which the values are seen")
-        work = m.text("work", "the id of the cited work the finding is about")
+                 FINDING, line)
+        fid, kind, locator, statement = m.get("id"), m.get("kind"), m.get("locator"), m.get("statement")
+        direction, level, work = m.get("direction"), m.get("level"), m.get("work")
         finding = Finding(
             id=fid or "", kind=kind or "", study=study, locator=locator or "", statement=statement,
-            about=m.text_list("about", "ids of the concepts the finding is about"),
-            link_from=m.text_list("from", "ids of the concepts the link starts from"),
-            link_to=m.text_list("to", "ids of the concepts the link ends at"),
-            direction=direction, level=level, work=work,
-            note=m.text("note", "an editorial note"), where=Where(self.file, line),
-            support=_support(m, work, known_from),
-            status=m.choice("status", STATUSES, "what kind of statement it is in the source") or "result",
-            strength=m.choice("strength", STRENGTHS, "how firmly the source says it") or "stated",
-            inference=m.choice("inference", INFERENCES, "association or cause, where the source says which"))
+            about=m.get("about"), link_from=m.get("from"), link_to=m.get("to"),
+            direction=direction, level=level, work=work, note=m.get("note"), where=Where(self.file, line),
+            support=_support(m, work, known_from), status=m.get("status") or "result",
+            strength=m.get("strength") or "stated", inference=m.get("inference"))
         if kind is not None:
             _check_finding_kind(finding, m)
         # Kept even with other defects (the InputError stops the build anyway) so that its references are
@@ -915,11 +917,50 @@ class _FileReader:
         return finding if fid is not None and kind is not None else None
 
 
+INITIAL = re.compile(r"^(?:[^\W\d_]\.-?)+$|^[^\W\d_]$")  # "D.", "J.-P.", "A": a given name as initials
+
+
+def _initials(name: str) -> bool:
+    return all(INITIAL.match(word) for word in name.split())
+
+
+def _check_author_names(m: _Map, items: list[tuple[str, int]]) -> None:
+    """Names not written 'Family, Given', each reported at its line with the fix: a list a reference manager
+    gave as 'Family, Given, Family, Given' in brackets (YAML splits it at every comma, so each half became a
+    person), a lone given name, a name in the wrong order ('Dolores E. Luna'). Family names alone, as some
+    sources give them ('[Medaglia, Zhu]'), are fine (one of several words ends in a comma: 'Van Dijk,'), but a
+    list in brackets of four or more names alone, an even number, is taken for a split one."""
+    named = [(name, line) for name, line in items if name != ET_AL]
+    bare = [(name, line) for name, line in named if "," not in name]
+    in_brackets = len({line for _, line in items}) == 1 and len(items) > 1
+    if in_brackets and len(bare) == len(named) >= 2 and (
+            any(_initials(name) for name, _ in bare) or (len(bare) >= 4 and len(bare) % 2 == 0)):
+        pairs = [f"{bare[i][0]}, {bare[i + 1][0]}" for i in range(0, len(bare) - 1, 2)]
+        m.problem(f"authors {', '.join(repr(n) for n, _ in bare)} look like 'Family, Given' names taken apart: a "
+                  "list in brackets is split at every comma; write one line per author: "
+                  + "; ".join(f"'- {pair}'" for pair in pairs), line=bare[0][1])
+        return
+    for name, line in named:
+        if not name.partition(",")[0].strip():
+            m.problem(f"author {name!r} has no family name; write 'Family, Given' (e.g. 'Luna, Dolores E.')",
+                      line=line)
+        elif "," in name:
+            continue
+        elif _initials(name):
+            m.problem(f"author {name!r} is a given name alone; write it after its family name, as "
+                      f"'Family, {name}'", line=line)
+        elif len(name.split()) > 1:
+            family = name.split()[-1]
+            m.problem(f"author {name!r} is not written 'Family, Given'; write '{family}, "
+                      f"{name[:-len(family)].strip()}' (a family name alone ends in a comma: '{name},'; an "
+                      "organisation goes in 'author-note')", line=line)
+
+
 def _support(m: _Map, work: str | None, known_from: str | None) -> str:
     """First-hand or second-hand: what the file says, else derived. A finding about a cited work (`work`),
     or in a study known only from another study's account (`known-from`), is second-hand."""
     derived = "second-hand" if work or known_from else "first-hand"
-    given = m.choice("support", SUPPORT, "the study's own result, or its account of another work")
+    given = m.get("support")
     if given == "first-hand" and work:
         m.problem("a finding about a cited work ('work') is second-hand: the study reports what that work found; "
                   "remove 'support: first-hand', or remove 'work' if the result is the study's own", "support")
@@ -934,10 +975,8 @@ def _support(m: _Map, work: str | None, known_from: str | None) -> str:
 
 def _check_finding_kind(f: Finding, m: _Map) -> None:
     """What each kind of finding must and must not carry."""
-    allowed = {"values": {"about", "level", "work"}, "characteristics": {"about", "work"},
-               "link": {"from", "to", "about", "direction", "work"}, "factor": {"about", "direction", "work"},
-               "cited-work": {"work", "about"}}[f.kind]
-    for key in ("about", "from", "to", "direction", "level", "work"):
+    allowed = KIND_FIELDS[f.kind]
+    for key in KIND_SPECIFIC:
         if m.has(key) and key not in allowed:
             m.problem(f"a {f.kind!r} finding cannot have {key!r} (it takes: {', '.join(sorted(allowed))})", key)
     prefixes = [a.split(":", 1)[0] for a in f.about]
@@ -1240,8 +1279,10 @@ def _search(root: Path, files: set[Path], searched: set[str], problems: list[Pro
         stack.extend(reversed(subfolders))  # depth first, in name order: the first path to a folder names it
 
 
-def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
-    """Read vocabulary and study files into one checked Corpus, or raise InputError with every problem."""
+def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path], context: Iterable[Path] = ()) -> Corpus:
+    """Read vocabulary and study files into one checked Corpus, or raise InputError with every problem.
+    `context`: folders of other study files; a file there that declares a concept the files read refer to is
+    read too (recorded in Corpus.also_read), so that a subset of a corpus is checked as it stands in it."""
     problems: list[Problem] = []
     corpus = Corpus()
     for path in vocabulary:
@@ -1252,13 +1293,78 @@ def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path]) -> Corpus:
     if not files and not problems:
         raise UsageError(f"no study files (*.yaml) in {', '.join(str(p) for p in paths)}")
     for path in files:
-        reader = _FileReader(path, problems)
-        reader.read_study(corpus)
-        corpus.files.append(reader.file)
-        corpus.digests[reader.file] = reader.digest or ""
+        _read_study_file(path, corpus, problems)
+    if context:
+        _read_declaring_files(corpus, [f for f in study_files(context) if f not in set(files)], problems)
     # Cross-file checks run even when a file has other defects, so one pass shows every problem. A concept
     # with a defect is still registered by its id, so a defect does not cascade into "unknown id" lines.
     _check_references(corpus, problems)
     if problems:
         raise InputError(problems, files=corpus.files)
     return corpus
+
+
+def concept_ids_by_prefix(concepts: Iterable[Concept]) -> dict[str, list[str]]:
+    """Concept ids by their prefix, each list sorted: what a study file's schema offers to complete."""
+    found: dict[str, list[str]] = {}
+    for concept in concepts:
+        found.setdefault(concept.id.split(":", 1)[0], []).append(concept.id)
+    return {prefix: sorted(ids) for prefix, ids in sorted(found.items())}
+
+
+def vocabulary_concept_ids() -> dict[str, list[str]]:
+    """The ids of the concepts pvkg's own vocabulary files declare (every corpus has them), by prefix."""
+    problems: list[Problem] = []
+    corpus = Corpus()
+    for path in resources.vocabulary_files():
+        _FileReader(path, problems).read_vocabulary(corpus)
+    if problems:
+        raise InputError(problems)
+    return concept_ids_by_prefix(corpus.concepts)
+
+
+def _read_study_file(path: Path, corpus: Corpus, problems: list[Problem]) -> None:
+    reader = _FileReader(path, problems)
+    reader.read_study(corpus)
+    corpus.files.append(reader.file)
+    corpus.digests[reader.file] = reader.digest or ""
+
+
+def _declarations(path: Path) -> list[str]:
+    """What a study file declares that others refer to, from its YAML alone: its concepts' ids, and its study's and
+    works' ids (a file that cannot be read declares nothing)."""
+    data = _FileReader(path, []).load()
+    if not isinstance(data, LineMap):
+        return []
+    items = [item for key in ("concepts", "works") if isinstance(data.get(key), LineList)
+             for item in data[key] if isinstance(item, LineMap)]
+    return [i for i in [data.get("id"), *(item.get("id") for item in items)] if isinstance(i, str)]
+
+
+def _references(corpus: Corpus) -> set[str]:
+    """The concepts, studies and works the corpus refers to."""
+    studies = [s.known_from for s in corpus.studies] + [s.revision_of for s in corpus.studies]
+    works = [c.identified_as for s in corpus.studies for c in s.cites]
+    return (corpus.used_concepts() | {b for c in corpus.concepts for b in c.broader}
+            | {i for i in studies + works if i is not None})
+
+
+def _read_declaring_files(corpus: Corpus, others: list[Path], problems: list[Problem]) -> None:
+    """Read, of `others`, each file that declares a concept, study or work the corpus refers to but does not
+    hold, until nothing is missing that one of them declares (the reader reports the rest as unknown)."""
+    declared_in: dict[str, Path] = {}
+    for path in others:
+        for key in _declarations(path):
+            declared_in.setdefault(key, path)
+    while True:
+        held = {c.id for c in corpus.concepts} | {s.id for s in corpus.studies} | {w.id for w in corpus.works}
+        missing = sorted(key for key in _references(corpus) - held if key in declared_in)
+        if not missing:
+            return
+        wanted_from: dict[Path, list[str]] = {}
+        for key in missing:
+            wanted_from.setdefault(declared_in[key], []).append(key)
+        for path, keys in sorted(wanted_from.items()):
+            _read_study_file(path, corpus, problems)
+            corpus.also_read[_display(path)] = keys
+        declared_in = {key: where for key, where in declared_in.items() if where not in wanted_from}  # read once

@@ -205,7 +205,10 @@ def author_lists(draw, token: str, min_size: int, max_size: int):
     for i in range(draw(st.integers(min_size, max_size))):
         family = (draw(TEXT) + draw(st.sampled_from(_LATIN_WORDS)) + f"Q{token}{i}Q" + draw(TEXT)).replace(",", "")
         given = draw(st.one_of(st.none(), TEXT))
-        names.append(family if given is None else f"{family}, {given}")
+        # a family name alone of several words ends in a comma, as pvkg asks (it reads 'Dolores Luna' as a
+        # name in the wrong order)
+        alone = f"{family}," if len(family.split()) > 1 else family
+        names.append(alone if given is None else f"{family}, {given}")
     if names and draw(st.booleans()):
         names.append(ET_AL)
     return names

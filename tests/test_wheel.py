@@ -27,7 +27,8 @@ def test_wheel_contains_the_data_files(wheel):
     for path in ("ontology/pvkg.ttl", "ontology/catalog-v001.xml", "ontology/imports/external.ttl",
                  "ontology/context.jsonld", "ontology/dataset.ttl", "queries/qc/language-tag-violation.rq",
                  "ontology/robot/report-profile.txt", "ontology/robot/multiple-labels-in-one-language.rq",
-                 "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml"):
+                 "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml",
+                 "schema/study-file.schema.json"):
         assert f"pvkg/data/{path}" in names, path
     # what `pvkg serve` shows: templates, styles, and the query editor (no CDN)
     for path in ("templates/base.html", "templates/resource.html", "static/pvkg.css", "static/editor.js",
