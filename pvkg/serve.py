@@ -656,8 +656,8 @@ class PvkgServer:
                 response = await self._resource_page(iri)
         except QueryFailure as e:
             return self.error_page(e.status, str(e)) if html else PlainTextResponse(str(e) + "\n", e.status)
-        if response.status_code == 200:
-            self.resources.put((iri, media_type), response.body)
+        if response.status_code == 200 and iri != str(ONTOLOGY_IRI):  # the ontology's page links the docs of
+            self.resources.put((iri, media_type), response.body)  # its terms, which `pvkg docs` may write later
         return response
 
     async def _description(self, iri: str) -> list:
