@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 
 from .errors import InputError, Problem, UsageError
 from .namespaces import SLUG_PATTERN
-from .studies import DOI, ET_AL, LANG_TAG, URL, did_you_mean, study_files
+from .studies import DOI, ET_AL, LANG_TAG, URL, did_you_mean, shows_something, study_files
 from .yamlfile import LineMap, YAMLError
 from .yamlfile import load as load_yaml
 
@@ -106,14 +106,14 @@ def _read_text(path: Path) -> str:
                                   "read); export it again as UTF-8 (Unicode)")]) from None
 
 
-def _clean(text: object) -> str | None:
-    """Text as a study file holds it: composed Unicode (NFC), one space for each run of white space, no
-    control characters; None for nothing."""
+def clean(text: object) -> str | None:
+    """Text as a study file holds it: composed Unicode (NFC), one space for each run of white space, none of
+    the characters the reader refuses (controls, surrogates, U+FFFE and U+FFFF); None for nothing."""
     if text is None or isinstance(text, bool):
         return None
     cleaned = " ".join(unicodedata.normalize("NFC", str(text)).split())
-    cleaned = "".join(c for c in cleaned if unicodedata.category(c) != "Cc")
-    return cleaned or None
+    cleaned = "".join(c for c in cleaned if unicodedata.category(c) not in ("Cc", "Cs") and c not in "\ufffe\uffff")
+    return cleaned if shows_something(cleaned) else None  # text of invisible characters only is none
 
 
 def _latex(text: str | None) -> str | None:
@@ -121,13 +121,13 @@ def _latex(text: str | None) -> str | None:
     removed, \\& as &."""
     from pylatexenc.latex2text import LatexNodes2Text
 
-    return None if text is None else _clean(LatexNodes2Text().latex_to_text(text))
+    return None if text is None else clean(LatexNodes2Text().latex_to_text(text))
 
 
 def _verbatim(text: str | None) -> str | None:
     """A BibTeX DOI or URL, which LaTeX decoding would spoil (a '%' starts a comment there): only the
     escapes of special characters (\\_, \\%, \\&, \\#) and the braces are removed."""
-    return None if text is None else _clean(re.sub(r"\\([_%&#$~])", r"\1", text).replace("{", "").replace("}", ""))
+    return None if text is None else clean(re.sub(r"\\([_%&#$~])", r"\1", text).replace("{", "").replace("}", ""))
 
 
 def _bibtex_failure(block, text: str) -> str:
@@ -247,8 +247,8 @@ def _first(record: dict, *tags: str) -> str | None:
     for tag in tags:
         value = record.get(tag)
         value = value[0] if isinstance(value, list) and value else value
-        if _clean(value):
-            return _clean(value)
+        if clean(value):
+            return clean(value)
     return None
 
 
@@ -256,15 +256,15 @@ def _ris_entry(record: dict, number: int, line: int) -> Entry:
     names = []
     for name in record.get("AU") or record.get("A1") or []:
         family, _, given = name.partition(",")
-        names.append((_clean(family) or "", _clean(given) or ""))
+        names.append((clean(family) or "", clean(given) or ""))
     start, end = _first(record, "SP"), _first(record, "EP")
-    urls = [u for u in record.get("UR", []) if _clean(u)]
+    urls = [u for u in record.get("UR", []) if clean(u)]
     return Entry(
         key=_first(record, "ID") or str(number), line=line, kind=_first(record, "TY"),
         title=_first(record, "TI", "T1"), names=tuple(names), date=_first(record, "PY", "Y1", "DA"),
         venue=_first(record, "JF", "JO", "T2", "C3"), volume=_first(record, "VL"), issue=_first(record, "IS"),
         pages=f"{start}-{end}" if start and end and start != end else start, doi=_first(record, "DO"),
-        url=_clean(urls[0]) if urls else None, language=_first(record, "LA"))
+        url=clean(urls[0]) if urls else None, language=_first(record, "LA"))
 
 
 def csl_json_entries(path: Path) -> list[Entry]:
@@ -288,7 +288,7 @@ def _csl_text(value: object) -> str | None:
         value = value[0] if value else None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
-    return _clean(html.unescape(re.sub(r"</?(i|b|sup|sub|span)\b[^>]*>", "", str(value))))
+    return clean(html.unescape(re.sub(r"</?(i|b|sup|sub|span)\b[^>]*>", "", str(value))))
 
 
 def _csl_name(name: dict) -> tuple[str, str]:
@@ -567,7 +567,7 @@ NEXT_STEPS = (
 
 def starter_text(record: Record, sid: str, source_name: str, key: str) -> str:
     """The study file for `record`: a comment naming where it came from, the record, hints, `findings: []`."""
-    header = [f"# Started by `pvkg new` from {_clean(source_name)}, entry {_clean(key)}.",
+    header = [f"# Started by `pvkg new` from {clean(source_name)}, entry {clean(key)}.",
               "# Replace this comment with the source you encode (a file in ../shared/sources/) and what its",
               "# locators point into (docs/encoding.md §1).", f"id: {sid}"]
     return "\n".join([*header, *_record_lines(record), *NEXT_STEPS]) + "\n"
