@@ -446,8 +446,8 @@ def record_from(entry: Entry, fmt: str) -> Record:
                          else "the entry gives no year; add it if the source gives one")
     authors = tuple(_author(f, g) for f, g in entry.names if f)
     if not authors:
-        hints["author-note"] = ("the entry names no authors; give `authors` as the source names them, or, where "
-                                "it does not, say here who they are")
+        hints["author-note"] = ("the entry names no authors; give `authors` as the source does, or say here who "
+                                "they are where it does not")
     doi = _doi(entry)
     if entry.doi and not doi:
         hints["doi"] = f"the entry's DOI {entry.doi!r} is not a DOI (10.<digits>/...); check it"
@@ -523,8 +523,8 @@ def _title_lines(record: Record) -> list[str]:
     if tag == "en":
         return [f"title: {{en: {yaml_scalar(record.title, FLOW)}}}"]
     return ["title:", f"  {tag}: {yaml_scalar(record.title, NESTED)}",
-            _hint("  en", "the English title, which pvkg needs beside the others (the source's own where it "
-                          "gives one)")]
+            "  " + _hint("en", "the English title, which pvkg needs beside the others (the source's own where it "
+                               "gives one)")]
 
 
 def _record_lines(record: Record) -> list[str]:
@@ -569,7 +569,11 @@ def starter_text(record: Record, sid: str, source_name: str, key: str) -> str:
     """The study file for `record`: a comment naming where it came from, the record, hints, `findings: []`."""
     header = [f"# Started by `pvkg new` from {clean(source_name)}, entry {clean(key)}.",
               "# Replace this comment with the source you encode (a file in ../shared/sources/) and what its",
-              "# locators point into (docs/encoding.md §1).", f"id: {sid}"]
+              "# locators point into (docs/encoding.md §1)."]
+    if sid == SKELETON_ID:
+        header.append(_hint("id", "the entry's authors and title give no id; give one here and name the file after "
+                                  "it (docs/encoding.md §2)"))
+    header.append(f"id: {sid}")
     return "\n".join([*header, *_record_lines(record), *NEXT_STEPS]) + "\n"
 
 

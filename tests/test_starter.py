@@ -99,6 +99,25 @@ def test_an_entry_without_authors_gets_an_author_note_hint(cli, tmp_path):
     assert record.url == "http://dl.example.org/citation.cfm?id=2757401&rate=50%25"  # a bare % encoded
 
 
+def test_a_title_in_another_language_and_no_id_to_make(cli, tmp_path):
+    """The seed meta-synthesis as its journal's page gives it: a Persian title, no authors, no year. The title
+    goes under `fa`, with a hint for the English one pvkg needs; no id can be made from Persian letters."""
+    path = made(cli, tmp_path, "--csl-json", SAMPLES / "persian-article.json")
+    assert path.name == "new-study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\n# id: the entry's authors and title give no id;" in text
+    assert "\ntitle:\n  fa: شناسایی عوامل مؤثر" in text and "\n  # en: the English title" in text
+    with pytest.raises(InputError) as refused:
+        read_corpus([path], resources.vocabulary_files())
+    assert sorted(p.message for p in refused.value.problems) == [
+        "a study needs 'authors' or, where the source does not name them, an 'author-note'",
+        "field 'title' needs an English ('en') text beside the other languages"]
+    fixed = text.replace("  # en: the English title", "  en: Factors Affecting Government Use of Social Media\n  #")
+    path.write_text(fixed.replace("# author-note:", "author-note: not named\n#"), encoding="utf-8")
+    record = record_of(path)
+    assert record.title["fa"].startswith("شناسایی") and record.language == "fa" and record.venue == "New Media Studies"
+
+
 def test_zotero_bibtex_ris_and_csl_json_of_one_item_give_the_same_file(cli, tmp_path):
     """One Zotero item exported three ways (RIS with CRLF line ends) gives the same study file, but for the
     comment naming the export."""
