@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from .errors import InputError, Problem, UsageError
+from .errors import InputError, Problem, UsageError, display_path
 from .namespaces import SLUG_PATTERN
 from .studies import DOI, ET_AL, LANG_TAG, URL, did_you_mean, shows_something, study_files
 from .yamlfile import LineMap, YAMLError
@@ -35,7 +35,6 @@ class Entry:
     """One entry of an export as the export gives it (LaTeX escapes decoded), before it becomes a record."""
 
     key: str  # what --key chooses it by: the citation key; RIS: its ID, else its number; CSL-JSON: its id
-    line: int | None  # where it starts in its file; None where the parser does not say (CSL-JSON)
     kind: str | None  # the export's own type: 'article', 'JOUR', 'article-journal'...
     title: str | None = None
     names: tuple[tuple[str, str], ...] = ()  # (family, given); given is '' for a corporate author
@@ -187,7 +186,7 @@ def _bibtex_entry(entry) -> Entry:
     text = {key: _latex(value) if isinstance(value, str) else None for key, value in fields.items()}
     kind = entry.entry_type.lower()
     return Entry(
-        key=entry.key, line=entry.start_line + 1 if entry.start_line is not None else None, kind=kind,
+        key=entry.key, kind=kind,
         title=text.get("title"), names=tuple(names[:-1] if more else names), more_authors=more,
         date=text.get("year") or text.get("date"),
         venue=text.get("journal") or text.get("journaltitle") or text.get("booktitle"),
@@ -199,14 +198,14 @@ def _bibtex_entry(entry) -> Entry:
         language=text.get("langid") or text.get("language"))
 
 
-def _ris_records(text: str, path: Path) -> list[int]:
-    """The lines where the records of a RIS file start. rispy silently drops a record with no 'ER' line and
-    merges two records where one lacks it, so the file's structure is checked first, line by line, with
-    rispy's own reading of a line."""
+def _check_ris_records(text: str, path: Path) -> None:
+    """Refuse a RIS file whose records do not each start with 'TY' and end with 'ER': rispy silently drops a
+    record with no 'ER' line and merges two records where one lacks it. Checked line by line, with rispy's
+    own reading of a line."""
     import rispy
 
     parse_line = rispy.RisParser().parse_line
-    starts, open_at, problems = [], None, []
+    open_at, problems = None, []
     for number, line in enumerate(text.split("\n"), 1):  # as rispy splits it
         tag, _ = parse_line(line)
         starts_record = line.startswith("TY") if open_at is None else tag == "TY"  # as rispy tells a start
@@ -215,7 +214,6 @@ def _ris_records(text: str, path: Path) -> list[int]:
                 problems.append(Problem(str(path), number, None, f"a record starts here before the one at line "
                                         f"{open_at} ended; end that one with a line 'ER  - '"))
             open_at = number
-            starts.append(number)
         elif tag == "ER":
             if open_at is None:
                 problems.append(Problem(str(path), number, None, "'ER' ends no record here; start the record with "
@@ -229,18 +227,15 @@ def _ris_records(text: str, path: Path) -> list[int]:
                                 "'ER  - ' after its last tag"))
     if problems:
         raise InputError(problems)
-    return starts
 
 
 def ris_entries(path: Path) -> list[Entry]:
     import rispy
 
     text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")  # Zotero writes CRLF
-    starts = _ris_records(text, path)
+    _check_ris_records(text, path)
     tags = {tag: tag for tag in rispy.TAG_KEY_MAPPING}  # records keyed by the RIS tags themselves
-    records = rispy.loads(text, mapping=tags)
-    return [_ris_entry(record, number, line)
-            for number, (record, line) in enumerate(zip(records, starts, strict=True), 1)]
+    return [_ris_entry(record, number) for number, record in enumerate(rispy.loads(text, mapping=tags), 1)]
 
 
 def _first(record: dict, *tags: str) -> str | None:
@@ -252,7 +247,7 @@ def _first(record: dict, *tags: str) -> str | None:
     return None
 
 
-def _ris_entry(record: dict, number: int, line: int) -> Entry:
+def _ris_entry(record: dict, number: int) -> Entry:
     names = []
     for name in record.get("AU") or record.get("A1") or []:
         family, _, given = name.partition(",")
@@ -260,7 +255,7 @@ def _ris_entry(record: dict, number: int, line: int) -> Entry:
     start, end = _first(record, "SP"), _first(record, "EP")
     urls = [u for u in record.get("UR", []) if clean(u)]
     return Entry(
-        key=_first(record, "ID") or str(number), line=line, kind=_first(record, "TY"),
+        key=_first(record, "ID") or str(number), kind=_first(record, "TY"),
         title=_first(record, "TI", "T1"), names=tuple(names), date=_first(record, "PY", "Y1", "DA"),
         venue=_first(record, "JF", "JO", "T2", "C3"), volume=_first(record, "VL"), issue=_first(record, "IS"),
         pages=f"{start}-{end}" if start and end and start != end else start, doi=_first(record, "DO"),
@@ -316,7 +311,7 @@ def _csl_entry(item: dict, number: int) -> Entry:
         title = f"{title}: {subtitle}"
     authors = item.get("author") if isinstance(item.get("author"), list) else []
     return Entry(
-        key=_csl_text(item.get("id")) or str(number), line=None, kind=_csl_text(item.get("type")), title=title,
+        key=_csl_text(item.get("id")) or str(number), kind=_csl_text(item.get("type")), title=title,
         names=tuple(_csl_name(a) for a in authors if isinstance(a, dict)), date=_csl_date(item),
         venue=_csl_text(item.get("container-title")), volume=_csl_text(item.get("volume")),
         issue=_csl_text(item.get("issue")), pages=_csl_text(item.get("page")),
@@ -358,10 +353,12 @@ def choose_entry(entries: list[Entry], key: str | None, path: Path, fmt: str) ->
 # Entry -> record
 # ------------------------------------------------------------------------------------------------------
 
-TYPES = {  # the exports' types of a journal article and of a conference paper
-    "journal-article": {"article", "JOUR", "EJOUR", "article-journal", "journal-article"},
-    "conference-paper": {"inproceedings", "conference", "CONF", "CPAPER", "paper-conference",
-                         "proceedings-article"},
+TYPES = {  # each format's types of a journal article and of a conference paper (CSL's 'article' is a preprint)
+    "bibtex": {"article": "journal-article", "inproceedings": "conference-paper", "conference": "conference-paper"},
+    "ris": {"JOUR": "journal-article", "EJOUR": "journal-article", "CONF": "conference-paper",
+            "CPAPER": "conference-paper"},
+    "csl-json": {"article-journal": "journal-article", "journal-article": "journal-article",  # Crossref's API
+                 "paper-conference": "conference-paper", "proceedings-article": "conference-paper"},
 }
 LANGUAGES = {  # names and ISO 639-2 codes exports use, by BCP 47 tag
     "en": ("english", "eng", "american", "british"), "es": ("spanish", "spa", "castilian"),
@@ -397,21 +394,24 @@ def _pages(pages: str | None) -> str | None:
     return re.sub(r"^(\S+?)\s*(?:-{1,3}|–|—)\s*(\S+)$", r"\1–\2", pages)
 
 
+def doi_of(text: object) -> str | None:
+    """A DOI without a resolver or 'doi:' in front, percent-escapes decoded and in lower case (DOIs ignore
+    case): the same DOI, however given, is one text. None for what is no DOI."""
+    if not isinstance(text, str):
+        return None
+    doi = unquote(_DOI_PREFIX.sub("", text.strip())).lower()
+    return doi if DOI.match(doi) else None
+
+
 def _doi(entry: Entry) -> str | None:
-    """The entry's DOI without a resolver or 'doi:' in front (from its URL where it gives it only there),
-    percent-escapes decoded and in lower case (DOIs ignore case): the same DOI, however given, is one text."""
-    for candidate in (entry.doi, entry.url if entry.url and _DOI_PREFIX.match(entry.url) else None):
-        if candidate:
-            doi = unquote(_DOI_PREFIX.sub("", candidate.strip())).lower()
-            if DOI.match(doi):
-                return doi
-    return None
+    """The entry's DOI, or the one its url links to where it gives it only there."""
+    return doi_of(entry.doi) or (doi_of(entry.url) if entry.url and _DOI_PREFIX.match(entry.url) else None)
 
 
 def _url(url: str | None, doi: str | None) -> tuple[str | None, str | None]:
     """(the url to write, a hint where the entry's url cannot be one). A DOI link is left out (the DOI
     says it); characters an IRI cannot hold are percent-encoded, as a browser's address bar shows them."""
-    if not url or (_DOI_PREFIX.match(url) and doi and _doi(Entry("", None, None, url=url)) == doi):
+    if not url or (_DOI_PREFIX.match(url) and doi and doi_of(url) == doi):
         return None, None
     head, hash_sign, fragment = quote(re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", url),
                                       safe="!#$&'()*+,/:;=?@[]~%-._").partition("#")
@@ -433,7 +433,7 @@ def _author(family: str, given: str) -> str:
 
 def record_from(entry: Entry, fmt: str) -> Record:
     hints = {}
-    kind = next((t for t, kinds in TYPES.items() if entry.kind in kinds), None)
+    kind = TYPES[fmt].get(entry.kind or "")
     if kind is None and entry.kind:
         hints["type"] = (f"the entry is a {FORMATS[fmt]} '{entry.kind}'; pvkg knows journal-article and "
                          "conference-paper only, so type stays out")
@@ -478,10 +478,10 @@ def _ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
 
 
-def study_id(record: Record) -> str:
+def study_id(record: Record) -> str | None:
     """The usual id: the family names the author-year label names (up to three; the first alone for more,
     or where the list ends with 'et al.') and the year: 'luna-2024', 'tursunbayeva-franco-pagliari-2017'.
-    Without authors whose names give letters, the first words of the title; without either, 'new-study'."""
+    Without authors whose names give letters, the first words of the title; None where neither gives one."""
     families = [_ascii_slug(a.partition(",")[0]) for a in record.authors if a != ET_AL]
     named = families[:1] if len(families) > 3 or ET_AL in record.authors else families
     if named and all(named):
@@ -489,7 +489,7 @@ def study_id(record: Record) -> str:
     else:
         words = [w for w in _ascii_slug(record.title or "").split("-") if w not in _TITLE_SKIPS]
         base = "-".join(words[:4])
-    return "-".join(filter(None, (base, str(record.year) if record.year else ""))) or SKELETON_ID
+    return "-".join(filter(None, (base, str(record.year) if record.year else ""))) or None
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -565,12 +565,13 @@ NEXT_STEPS = (
 )
 
 
-def starter_text(record: Record, sid: str, source_name: str, key: str) -> str:
-    """The study file for `record`: a comment naming where it came from, the record, hints, `findings: []`."""
+def starter_text(record: Record, sid: str, source_name: str, key: str, id_hint: bool = False) -> str:
+    """The study file for `record`: a comment naming where it came from, the record, hints, `findings: []`;
+    with `id_hint`, a hint that the id is a stand-in."""
     header = [f"# Started by `pvkg new` from {clean(source_name)}, entry {clean(key)}.",
               "# Replace this comment with the source you encode (a file in ../shared/sources/) and what its",
               "# locators point into (docs/encoding.md §1)."]
-    if sid == SKELETON_ID:
+    if id_hint:
         header.append(_hint("id", "the entry's authors and title give no id; give one here and name the file after "
                                   "it (docs/encoding.md §2)"))
     header.append(f"id: {sid}")
@@ -614,10 +615,6 @@ def skeleton_text(sid: str) -> str:
 # ------------------------------------------------------------------------------------------------------
 
 
-def _normal_doi(doi: object) -> str | None:
-    return unquote(_DOI_PREFIX.sub("", doi.strip())).lower() if isinstance(doi, str) else None
-
-
 def _recorded(path: Path) -> list[tuple[str, str, int, str | None, int]]:
     """(what, id, line of the id, DOI, line of the DOI) of the study and of each work a study file records;
     nothing for a file that cannot be read (pvkg validate says what is wrong with it)."""
@@ -630,7 +627,7 @@ def _recorded(path: Path) -> list[tuple[str, str, int, str | None, int]]:
     works = data.get("works")
     records = [("study", data), *(("work", w) for w in works if isinstance(w, LineMap))] if isinstance(
         works, list) else [("study", data)]
-    return [(what, str(r.get("id")), r.key_lines.get("id", r.line), _normal_doi(r.get("doi")),
+    return [(what, str(r.get("id")), r.key_lines.get("id", r.line), doi_of(r.get("doi")),
              r.key_lines.get("doi", r.line)) for what, r in records if r.get("id") is not None]
 
 
@@ -647,8 +644,7 @@ def already_exists(target: Path, sid: str) -> UsageError:
 def check_free(out: Path, sid: str, doi: str | None) -> None:
     """Refuse a study that `out` already holds: a file of its name (UsageError), a study or work with its id or
     its DOI (InputError at that record's line)."""
-    from .errors import display_path
-    from .export import check_folder
+    from .export import check_folder  # the writing layer's own check (imported late: it brings rdflib)
 
     check_folder(out)
     target = out / f"{sid}.yaml"
@@ -686,6 +682,8 @@ def new_study(out: Path, source: tuple[str, Path] | None = None, key: str | None
     fmt, path = source
     entry = choose_entry(READERS[fmt](path), key, path, fmt)
     record = record_from(entry, fmt)
-    sid = given_id or study_id(record)
+    made_id = study_id(record)
+    sid = given_id or made_id or SKELETON_ID
     check_free(out, sid, record.doi)
-    return NewStudy(out / f"{sid}.yaml", sid, starter_text(record, sid, path.name, entry.key), entry)
+    text = starter_text(record, sid, path.name, entry.key, id_hint=not (given_id or made_id))
+    return NewStudy(out / f"{sid}.yaml", sid, text, entry)
