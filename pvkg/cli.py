@@ -530,7 +530,8 @@ def new(
     write_new(study.path, study.text.encode("utf-8"), lambda: already_exists(study.path, study.id))
     made_from = f" from entry {study.entry.key} of {given[0][1]}" if study.entry else " (a skeleton)"
     _say(f"Wrote {study.path}: study {study.id}{made_from}")
-    _say(f"Next: add its findings (docs/encoding.md), then check it with `pvkg validate {out}`")
+    what = "add its findings" if study.entry else "fill in its fields and findings"
+    _say(f"Next: {what} (docs/encoding.md), then check it with `pvkg validate {out}`")
 
 
 @app.command()

@@ -118,6 +118,17 @@ def test_a_title_in_another_language_and_no_id_to_make(cli, tmp_path):
     assert record.title["fa"].startswith("شناسایی") and record.language == "fa" and record.venue == "New Media Studies"
 
 
+def test_types_are_read_in_each_format_s_own_terms(cli, tmp_path):
+    """CSL's 'article' is a preprint or working paper, not BibTeX's @article (a journal article)."""
+    preprint = tmp_path / "preprint.json"
+    preprint.write_text('{"id": "p1", "type": "article", "title": "A preprint", "author": [{"family": "Doe", '
+                        '"given": "Jane"}], "issued": {"date-parts": [[2025]]}}', encoding="utf-8")
+    path = made(cli, tmp_path / "studies", "--csl-json", preprint)
+    assert record_of(path).type is None
+    assert "\n# type: the entry is a CSL-JSON 'article'; pvkg knows journal-article and conference-paper only" in (
+        path.read_text(encoding="utf-8"))
+
+
 def test_zotero_bibtex_ris_and_csl_json_of_one_item_give_the_same_file(cli, tmp_path):
     """One Zotero item exported three ways (RIS with CRLF line ends) gives the same study file, but for the
     comment naming the export."""
@@ -231,6 +242,28 @@ def test_an_id_or_a_doi_the_folder_already_holds(cli, tmp_path):
         "add to this record rather than start another",
         "pvkg new: 2 problem(s); nothing was written"]
     assert not (studies / "bonson-2012.yaml").exists()
+
+
+def test_a_file_that_appears_while_the_starter_is_made_is_kept(tmp_path):
+    """The file is linked into place, which fails if one of its name is there by then: never replaced, and
+    nothing of the write left behind."""
+    from pvkg.errors import UsageError
+    from pvkg.export import write_new
+
+    path = tmp_path / "doe-2025.yaml"
+    path.write_text("id: theirs\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="taken"):
+        write_new(path, b"id: mine\n", lambda: UsageError("taken"))
+    assert path.read_text(encoding="utf-8") == "id: theirs\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["doe-2025.yaml"]
+
+
+def test_an_out_folder_that_is_a_file(cli, tmp_path):
+    blocking = tmp_path / "studies"
+    blocking.write_text("not a folder\n", encoding="utf-8")
+    code, lines = refused(cli, "--ris", SAMPLES / "bertot-2010.ris", "--out", blocking)
+    assert (code, lines) == (2, [f"{blocking}: is a file, not a folder; give a folder, or a name that does not "
+                                 "exist yet"])
 
 
 def test_several_entries_need_a_key(cli, tmp_path):
