@@ -489,7 +489,7 @@ def study_id(record: Record) -> str | None:
     else:
         words = [w for w in _ascii_slug(record.title or "").split("-") if w not in _TITLE_SKIPS]
         base = "-".join(words[:4])
-    return "-".join(filter(None, (base, str(record.year) if record.year else ""))) or None
+    return f"{base}-{record.year}" if base and record.year else base or None  # a year alone says too little
 
 
 # ------------------------------------------------------------------------------------------------------

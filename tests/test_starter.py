@@ -210,6 +210,27 @@ def test_the_hints_point_at_sections_the_guide_has(cli, tmp_path):
     assert cited <= set(headings), cited - set(headings)
 
 
+@pytest.mark.parametrize("names, more, title, year, expected", [
+    ([("Porumbescu", "G. A.")], False, "T", "2016", "porumbescu-2016"),
+    ([("Twizeyimana", "J. D."), ("Andersson", "A.")], False, "T", "2019", "twizeyimana-andersson-2019"),
+    ([("Tursunbayeva", "A."), ("Franco", "M."), ("Pagliari", "C.")], False, "T", "2017",
+     "tursunbayeva-franco-pagliari-2017"),
+    ([("Luna", "Dolores E."), ("Picazo-Vela", "Sergio"), ("Buyannemekh", "Battulga"), ("Luna-Reyes", "Luis F.")],
+     False, "T", "2024", "luna-2024"),
+    ([("Reddick", "C. G."), ("Chatfield", "A. T.")], True, "T", "2017", "reddick-2017"),  # 'and others'
+    ([("Purón-Cid", "G."), ("Østergaard", "Søren")], False, "T", "2019", "puron-cid-ostergaard-2019"),
+    ([("رضایی", "علی")], False, "The public value of E-Government – A literature review", "2019",
+     "public-value-e-government-2019"),  # no Latin letters in the name: the title's first words
+    ([], False, None, "2010", None),  # a year alone: no id
+])
+def test_the_usual_id(names, more, title, year, expected):
+    """The id the seed studies have: the family names the author-year label names, then the year."""
+    from pvkg.starter import Entry, record_from, study_id
+
+    entry = Entry(key="k", kind="article", title=title, names=tuple(names), more_authors=more, date=year)
+    assert study_id(record_from(entry, "bibtex")) == expected
+
+
 # --- refusals -------------------------------------------------------------------------------------------
 
 
