@@ -287,6 +287,43 @@ def test_an_out_folder_that_is_a_file(cli, tmp_path):
                                  "exist yet"])
 
 
+def test_writing_into_proc_is_one_line(cli):
+    code, lines = refused(cli, "--ris", SAMPLES / "bertot-2010.ris", "--out", "/proc/pvkg-test")
+    assert code == 2 and len(lines) == 1
+    assert lines[0].startswith("/proc/pvkg-test: cannot create this folder: the file system does not let files be "
+                               "made there"), lines
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    """On a real full file system (a tmpfs in a mount namespace of the test's own, as tests/test_write_failures
+    makes it): one line, exit 1, and no part of the file nor a staging file left."""
+    import os
+    import subprocess
+    import sys
+
+    from test_write_failures import _mount_namespace
+
+    disk, record = tmp_path / "disk", tmp_path / "record"
+    disk.mkdir()
+    record.mkdir()
+    prefix = _mount_namespace(disk)
+    script = ('mount -t tmpfs -o size=1m tmpfs "$DISK"; mkdir "$DISK/studies"; '
+              'cat /dev/zero >"$DISK/filler" 2>/dev/null || true; '
+              'set +e; $PY -m pvkg new --ris "$SAMPLE" --out "$DISK/studies" 2>"$R/err"; echo $? >"$R/rc"; '
+              'ls -A "$DISK/studies" >"$R/left"')
+    env = {**os.environ, "DISK": str(disk), "R": str(record), "PY": sys.executable,
+           "SAMPLE": str(SAMPLES / "bertot-2010.ris")}
+    done = subprocess.run([*prefix, "sh", "-euc", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    stderr = (record / "err").read_text()
+    assert (record / "rc").read_text().strip() == "1", stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    assert stderr.startswith(f"{disk}/studies/bertot-jaeger-grimes-2010.yaml: cannot write this file: no space "
+                             "left on the device; free some space there"), stderr
+    assert (record / "left").read_text() == ""
+
+
 def test_several_entries_need_a_key(cli, tmp_path):
     sample = SAMPLES / "giq-transparency.bib"
     code, lines = refused(cli, "--bibtex", sample, "--out", tmp_path)
