@@ -10,6 +10,7 @@ gives the same bytes. Nothing here writes a file: the CLI writes what `new_study
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -48,6 +49,15 @@ class Entry:
     doi: str | None = None
     url: str | None = None
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry of an export by its key, read into an Entry only when it is chosen or listed: decoding LaTeX
+    takes milliseconds a field, and the export of a whole library holds thousands of entries."""
+
+    key: str
+    read: Callable[[], Entry]
 
 
 @dataclass(frozen=True)
@@ -115,12 +125,17 @@ def clean(text: object) -> str | None:
     return cleaned if shows_something(cleaned) else None  # text of invisible characters only is none
 
 
+@functools.cache
+def _latex_decoder():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text()
+
+
 def _latex(text: str | None) -> str | None:
     """A BibTeX value with its LaTeX decoded: {\\'e} and \\"{o} as é and ö, braces protecting capitals
     removed, \\& as &."""
-    from pylatexenc.latex2text import LatexNodes2Text
-
-    return None if text is None else clean(LatexNodes2Text().latex_to_text(text))
+    return None if text is None else clean(_latex_decoder().latex_to_text(text))
 
 
 def _verbatim(text: str | None) -> str | None:
@@ -152,7 +167,7 @@ def _bibtex_failure(block, text: str) -> str:
     return f"{what} cannot be read: {' '.join(str(error).split())}; fix it, or export it again"
 
 
-def bibtex_entries(path: Path) -> list[Entry]:
+def bibtex_entries(path: Path) -> list[Candidate]:
     import bibtexparser
     from bibtexparser import middlewares
 
@@ -168,7 +183,7 @@ def bibtex_entries(path: Path) -> list[Entry]:
     if library.failed_blocks:
         raise InputError([Problem(str(path), b.start_line + 1 if b.start_line is not None else None, None,
                                   _bibtex_failure(b, text)) for b in library.failed_blocks])
-    return [_bibtex_entry(e) for e in library.entries]
+    return [Candidate(e.key, functools.partial(_bibtex_entry, e)) for e in library.entries]
 
 
 def _bibtex_name(parts) -> tuple[str, str]:
@@ -229,13 +244,14 @@ def _check_ris_records(text: str, path: Path) -> None:
         raise InputError(problems)
 
 
-def ris_entries(path: Path) -> list[Entry]:
+def ris_entries(path: Path) -> list[Candidate]:
     import rispy
 
     text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")  # Zotero writes CRLF
     _check_ris_records(text, path)
     tags = {tag: tag for tag in rispy.TAG_KEY_MAPPING}  # records keyed by the RIS tags themselves
-    return [_ris_entry(record, number) for number, record in enumerate(rispy.loads(text, mapping=tags), 1)]
+    return [Candidate(_first(record, "ID") or str(number), functools.partial(_ris_entry, record, number))
+            for number, record in enumerate(rispy.loads(text, mapping=tags), 1)]
 
 
 def _first(record: dict, *tags: str) -> str | None:
@@ -262,7 +278,7 @@ def _ris_entry(record: dict, number: int) -> Entry:
         url=clean(urls[0]) if urls else None, language=_first(record, "LA"))
 
 
-def csl_json_entries(path: Path) -> list[Entry]:
+def csl_json_entries(path: Path) -> list[Candidate]:
     text = _read_text(path)
     try:
         data = json.loads(text)
@@ -273,7 +289,8 @@ def csl_json_entries(path: Path) -> list[Entry]:
     if not all(isinstance(item, dict) for item in items):
         raise InputError([Problem(str(path), None, None, "is not CSL-JSON: it must hold one item (a JSON object) "
                                   "or a list of them; export it again as CSL JSON")])
-    return [_csl_entry(item, number) for number, item in enumerate(items, 1)]
+    return [Candidate(_csl_text(item.get("id")) or str(number), functools.partial(_csl_entry, item, number))
+            for number, item in enumerate(items, 1)]
 
 
 def _csl_text(value: object) -> str | None:
@@ -319,34 +336,42 @@ def _csl_entry(item: dict, number: int) -> Entry:
         url=_csl_text(item.get("URL")), language=_csl_text(item.get("language")))
 
 
-READERS: dict[str, Callable[[Path], list[Entry]]] = {
+READERS: dict[str, Callable[[Path], list[Candidate]]] = {
     "bibtex": bibtex_entries, "ris": ris_entries, "csl-json": csl_json_entries}
 
 
-def _entry_label(entry: Entry) -> str:
-    year = re.search(r"\d{4}", entry.date or "")
-    who = entry.names[0][0] if entry.names else (entry.title or "")[:30]
-    return f"{entry.key} ({' '.join(filter(None, (who, year.group() if year else None)))})"
+LISTED = 20  # entries named when --key is missing or wrong
 
 
-def choose_entry(entries: list[Entry], key: str | None, path: Path, fmt: str) -> Entry:
+def _listing(entries: list[Candidate]) -> str:
+    """'bertot_using_2010 (Bertot 2010), bonson_local_2012 (Bonsón 2012)': the first entries of a file, by key,
+    first author and year (only these are read)."""
+    labels = []
+    for candidate in entries[:LISTED]:
+        entry = candidate.read()
+        year = re.search(r"\d{4}", entry.date or "")
+        who = entry.names[0][0] if entry.names else (entry.title or "")[:30]
+        labels.append(f"{entry.key} ({' '.join(filter(None, (who, year.group() if year else None)))})")
+    more = f" and {len(entries) - LISTED} more" if len(entries) > LISTED else ""
+    return ", ".join(labels) + more
+
+
+def choose_entry(entries: list[Candidate], key: str | None, path: Path, fmt: str) -> Entry:
     """The entry `key` names, or the only one; a UsageError naming the entries where that is not one."""
     if not entries:
         raise InputError([Problem(str(path), None, None, f"holds no {FORMATS[fmt]} entry; check that it is the "
                                   f"file exported as {FORMATS[fmt]}")])
-    listed = ", ".join(_entry_label(e) for e in entries[:20]) + (
-        f" and {len(entries) - 20} more" if len(entries) > 20 else "")
     if key is None:
         if len(entries) == 1:
-            return entries[0]
-        raise UsageError(f"{path}: holds {len(entries)} entries ({listed}); choose one with --key KEY")
+            return entries[0].read()
+        raise UsageError(f"{path}: holds {len(entries)} entries ({_listing(entries)}); choose one with --key KEY")
     chosen = [e for e in entries if e.key == key]
     if not chosen:
         raise UsageError(f"{path}: holds no entry {key!r}{did_you_mean(key, [e.key for e in entries])}; its "
-                         f"entries: {listed}")
+                         f"entries: {_listing(entries)}")
     if len(chosen) > 1:
         raise UsageError(f"{path}: holds {len(chosen)} entries {key!r}; give each a key of its own")
-    return chosen[0]
+    return chosen[0].read()
 
 
 # ------------------------------------------------------------------------------------------------------
