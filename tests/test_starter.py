@@ -335,6 +335,17 @@ def test_several_entries_need_a_key(cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_whole_library_names_its_first_entries(cli, tmp_path):
+    library = tmp_path / "library.bib"
+    library.write_text("\n".join(f"@article{{k{n:02}, author = {{Doe, Jane}}, title = {{T}}, year = {{20{n:02}}}}}"
+                                 for n in range(25)), encoding="utf-8")
+    code, lines = refused(cli, "--bibtex", library, "--out", tmp_path / "studies")
+    assert code == 2
+    assert lines == [f"{library}: holds 25 entries ({', '.join(f'k{n:02} (Doe 20{n:02})' for n in range(20))} and 5 "
+                     "more); choose one with --key KEY"]
+    assert record_of(made(cli, tmp_path / "studies", "--bibtex", library, "--key", "k24")).year == 2024
+
+
 def test_a_bibtex_file_the_parser_cannot_read(cli, tmp_path):
     broken = tmp_path / "broken.bib"
     good = (SAMPLES / "giq-transparency.bib").read_text(encoding="utf-8")
