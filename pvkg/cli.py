@@ -560,6 +560,38 @@ def release(
 
 
 @app.command()
+@reports_errors
+def new(
+    bibtex: Annotated[Path | None, typer.Option("--bibtex", help="A BibTeX file (.bib) exported by a reference "
+                                                "manager or a publisher.", show_default=False)] = None,
+    ris: Annotated[Path | None, typer.Option("--ris", help="A RIS file (.ris).", show_default=False)] = None,
+    csl_json: Annotated[Path | None, typer.Option("--csl-json", help="A CSL-JSON file (.json): one item or a list.",
+                                                  show_default=False)] = None,
+    key: Annotated[str | None, typer.Option("--key", help="The entry to use where the file holds several: its "
+                                            "citation key (RIS: its ID, else its number in the file; CSL-JSON: "
+                                            "its id).", show_default=False)] = None,
+    study_id: Annotated[str | None, typer.Option("--id", help="The study's id (default: the first authors' family "
+                                                 "names and the year, as in luna-2024).", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the study file into.")] = Path("studies"),
+) -> None:
+    """Write a starter study file into OUT, named after its id: the bibliographic record from one entry of a
+    reference manager's export (BibTeX, RIS or CSL-JSON), `findings: []` and hints of what to add next; without
+    an entry, a commented skeleton of every field. Never replaces a file."""
+    from .export import write_new
+    from .starter import already_exists, new_study
+
+    given = [(fmt, path) for fmt, path in (("bibtex", bibtex), ("ris", ris), ("csl-json", csl_json)) if path]
+    if len(given) > 1:
+        raise UsageError("give one of --bibtex, --ris and --csl-json, not several")
+    study = new_study(out, given[0] if given else None, key, study_id)
+    write_new(study.path, study.text.encode("utf-8"), lambda: already_exists(study.path, study.id))
+    made_from = f" from entry {study.entry.key} of {given[0][1]}" if study.entry else " (a skeleton)"
+    _say(f"Wrote {study.path}: study {study.id}{made_from}")
+    what = "add its findings" if study.entry else "fill in its fields and findings"
+    _say(f"Next: {what} (docs/encoding.md), then check it with `pvkg validate {out}`")
+
+
+@app.command()
 def version() -> None:
     """Print pvkg's version."""
     typer.echo(__version__)

@@ -839,6 +839,29 @@ def write_all_atomic(files: dict[Path, Content]) -> None:
             os.close(fd)  # and with it, the lock
 
 
+def write_new(path: Path, data: bytes, exists: Callable[[], PvkgError]) -> None:
+    """Write a file that must not exist yet: staged beside it, then linked into place, which fails if a file of
+    that name is there by then (made meanwhile by someone else too); `exists()` is the error raised then. An
+    existing file is never replaced, and a failure leaves no part of the file behind."""
+    refuse_inputs(path)
+    make_folder(path.parent)
+    with reporting_write_errors(path):
+        fd, tmp = _locked_temporary(path)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes the file private; study files are for all to read
+            _write_all(fd, data)
+            os.fsync(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise exists() from None
+        finally:
+            os.unlink(tmp)
+            os.close(fd)
+    with reporting_write_errors(path.parent, "record the new files in this folder"):
+        _sync_folder(path.parent)
+
+
 def _write_all(fd: int, data: Content) -> None:
     for piece in [data] if isinstance(data, bytes) else data:
         view = memoryview(piece)
