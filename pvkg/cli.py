@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, pipeline, resources
+from .changes import DIFF_FORMATS, render_diff, since_last_build
 from .errors import InputError, PvkgError, UsageError, printable
 from .export import (
     check_folder,
@@ -123,6 +124,7 @@ def build(
     if unused:
         typer.echo(f"  never used (no finding, method or channel refers to them or to a narrower concept): "
                    f"{', '.join(unused)}")
+    _say("  " + since_last_build(result.since_last, result.first_in_folder))
 
 
 @app.command()
@@ -161,6 +163,29 @@ def check(
                                        stages=stages).graph
         pipeline.reason_over(rdf, stages)
     typer.echo(f"consistent: {len(rdf)} triples, no unsatisfiable classes (HermiT, OWL 2 DL)")
+
+
+@app.command()
+@reports_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The earlier build: a folder `pvkg build --out` wrote, a folder of study "
+                                       "files, or a git revision of the study files (git:REV, or REV).")],
+    new: Annotated[str, typer.Argument(help="The later build, given the same ways.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(DIFF_FORMATS)}.")] = "text",
+    studies: Annotated[Path | None, typer.Option(
+        "--studies", help="With a git revision: the folder of study files whose revision it is (default: "
+        "./studies).", show_default=False)] = None,
+) -> None:
+    """Compare two builds in a researcher's terms: studies, findings, concepts and persons added, removed or
+    changed (and what changed), and the canned queries whose answers changed. Exits 0 whether or not anything
+    changed."""
+    from .builddiff import diff_builds
+
+    if fmt not in DIFF_FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(DIFF_FORMATS)}")
+    with shown_stages() as stages:
+        found = diff_builds(old, new, studies or Path("studies"), stages)
+    typer.echo(render_diff(found, fmt), nl=False)
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder of the built graph (built there if missing or stale).")]

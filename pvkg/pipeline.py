@@ -15,6 +15,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import __version__, resources
+from .changes import HOLDINGS_FILE, HoldingChanges, changes_since, read_record, record_of, save_record
 from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
@@ -45,6 +46,9 @@ class Build:
     proofs: ProofCache | None = None
     blocks: TurtleBlocks | None = None  # the index of the Turtle written, for the next build
     quality_checks: int = 0  # how many quality checks (queries/qc/) the graph passed
+    # this build against the last one written into the same folder (write_build); None: no record of one
+    since_last: HoldingChanges | None = None
+    first_in_folder: bool = False  # no graph was there before write_build
 
     @property
     def sources(self) -> SourceMap:
@@ -230,18 +234,22 @@ def build_outputs(out_dir: Path) -> list[Path]:
     """Every file a build writes into `out_dir`."""
     cache = out_dir / CACHE_DIR
     return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE,
-            cache / PROOF_CACHE_FILE, cache / BLOCKS_FILE]
+            cache / PROOF_CACHE_FILE, cache / BLOCKS_FILE, cache / HOLDINGS_FILE]
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
     """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
-    from."""
+    from, and the record of what it holds; `result.since_last` is set to what changed since the last build
+    in `out_dir` (None when none left a record)."""
     target = out_dir / GRAPH_FILE
+    previous = read_record(out_dir / CACHE_DIR)
+    result.first_in_folder = not target.exists()
     for output in build_outputs(out_dir):
         remove_leftovers(output.parent, [output.name])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
+    graph_sha256 = hashlib.sha256(result.turtle).hexdigest()
     built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
-                           "graph-sha256": hashlib.sha256(result.turtle).hexdigest()}).encode("utf-8")
+                           "graph-sha256": graph_sha256}).encode("utf-8")
     write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
                       out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
     if result.cache is not None and result.cache.path is not None:
@@ -250,6 +258,10 @@ def write_build(result: Build, out_dir: Path) -> Path:
         result.proofs.save()
     if result.blocks is not None:
         result.blocks.save(out_dir / CACHE_DIR / BLOCKS_FILE, target)  # after the graph: it names its time
+    record = record_of(result.corpus, code_fingerprint(), previous)
+    record.graph_sha256 = graph_sha256
+    save_record(out_dir / CACHE_DIR, record)
+    result.since_last = changes_since(previous, record) if previous is not None else None
     return target
 
 
