@@ -25,7 +25,7 @@ from .results import _readable
 from .store import Store
 from .studies import Concept, Context, Corpus, Design, Finding, Study, Work, display_name
 
-HOLDINGS_FILE = "holdings.json"  # in the build's cache folder
+HOLDINGS_FILE = "holdings.jsonl"  # in the build's cache folder (see Record.to_bytes)
 RECORD_FORMAT = 1  # a record of another format is no record: the build after an upgrade says so
 
 KINDS = ("study", "finding", "concept", "person")
@@ -165,7 +165,7 @@ class Record:
     read the files (another may read the same bytes otherwise); the graph file's SHA-256."""
 
     code: str
-    files: dict[str, list[str]]  # file -> [SHA-256 of its bytes, its file_holdings as JSON]
+    files: dict[str, list]  # file -> [SHA-256 of its bytes, its file_holdings as JSON bytes]
     persons: dict[str, Fields]
     graph_sha256: str = ""
 
@@ -180,8 +180,28 @@ class Record:
         return held
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"format": RECORD_FORMAT, **self.__dict__}, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":")).encode("utf-8")
+        """A line of JSON with everything but the files, then a line per file: JSON [file, SHA-256], a tab,
+        what it holds (JSON on one line: no tab or line break is left unescaped in either). What files hold is
+        kept as the bytes read, never decoded unless compared: at 1M triples it is some 40 MB."""
+        head = json.dumps({"format": RECORD_FORMAT, "code": self.code, "graph-sha256": self.graph_sha256,
+                           "persons": self.persons}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        lines = [head, *(json.dumps([file, digest], ensure_ascii=False).encode("utf-8") + b"\t" + held
+                         for file, (digest, held) in self.files.items())]
+        return b"\n".join(lines) + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Record | None:
+        """A record as to_bytes wrote it; None when it is not one of this format."""
+        head, *lines = data.split(b"\n")[:-1]
+        stored = json.loads(head)
+        if stored["format"] != RECORD_FORMAT:
+            return None
+        files = {}
+        for line in lines:
+            key, _, held = line.partition(b"\t")
+            file, digest = json.loads(key)
+            files[file] = [digest, held]
+        return cls(stored["code"], files, stored["persons"], stored["graph-sha256"])
 
 
 def record_of(corpus: Corpus, code: str, previous: Record | None) -> Record:
@@ -193,7 +213,7 @@ def record_of(corpus: Corpus, code: str, previous: Record | None) -> Record:
         digest = corpus.digests.get(file, "")
         kept = reusable.get(file)
         files[file] = kept if kept is not None and digest and kept[0] == digest else \
-            [digest, json.dumps(file_holdings(studies, concepts), ensure_ascii=False, sort_keys=True)]
+            [digest, json.dumps(file_holdings(studies, concepts), ensure_ascii=False, sort_keys=True).encode("utf-8")]
     return Record(code, files, persons(corpus))
 
 
@@ -211,10 +231,7 @@ def save_record(cache_dir: Path, record: Record) -> None:
 def read_record(cache_dir: Path) -> Record | None:
     """The record a build left in `cache_dir`; None when there is none, or one this pvkg cannot read."""
     try:
-        stored = json.loads((cache_dir / HOLDINGS_FILE).read_bytes())
-        if stored.pop("format") != RECORD_FORMAT:
-            return None
-        return Record(**stored)
+        return Record.from_bytes((cache_dir / HOLDINGS_FILE).read_bytes())
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
