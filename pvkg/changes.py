@@ -437,7 +437,7 @@ def _item_lines(sign: str, item: Item, bullet: str) -> list[str]:
 
 def _answer_lines(answer: AnswerChange, bullet: str) -> list[str]:
     lines = [f"{bullet}{answer.query} ({answer.title}): {len(answer.added)} row(s) added, "
-             f"{len(answer.removed)} removed"]
+             f"{len(answer.removed)} removed", f"    {bullet}columns: {' | '.join(answer.columns)}"]
     for sign, rows in (("+", answer.added), ("-", answer.removed)):
         for row in rows[:SHOWN_ROWS]:
             lines.append((f"    {bullet}{sign} " + " | ".join(cell.replace("\n", " ") for cell in row)).rstrip())
