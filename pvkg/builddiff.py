@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import pipeline
-from .changes import Diff, changes_since, compare_answers, read_build_record, runnable_queries
+from .changes import Diff, NoBuildError, changes_since, compare_answers, read_build_record, runnable_queries
 from .errors import InputError, UsageError, display_path
 from .query import load_queries
 from .store import OxigraphStore
@@ -41,7 +41,12 @@ def diff_builds(old: str, new: str, studies: Path, stages: pipeline.Stages | Non
         stores = [OxigraphStore.from_file(folder / pipeline.GRAPH_FILE) for folder in folders]
         answers = compare_answers(stores[0], stores[1], queries)
     names = {q.name for q in queries}
-    return Diff(old, new, changes_since(records[0], records[1]), answers,
+    try:
+        changes = changes_since(records[0], records[1])
+    except ValueError:
+        raise NoBuildError(f"{old} or {new}: the record of what the build holds is damaged; build them again "
+                           "with `pvkg build --out`") from None
+    return Diff(old, new, changes, answers,
                 sorted(names), sorted(set(load_queries()) - names))
 
 

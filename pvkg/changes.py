@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PvkgError, UsageError, display_path
-from .export import write_atomic
 from .namespaces import person_iri
 from .query import CannedQuery, load_queries, run_query
 from .results import _readable
@@ -161,8 +160,8 @@ def persons(corpus: Corpus) -> dict[str, Fields]:
 @dataclass
 class Record:
     """What a build holds, as it keeps it: for each input file, the SHA-256 of its bytes and what it holds
-    (JSON text, so that reading the record parses only the files compared); the persons; the pvkg code that
-    read the files (another may read the same bytes otherwise); the graph file's SHA-256."""
+    (JSON bytes, parsed only for the files compared); the persons; the pvkg code that read the files (another
+    may read the same bytes otherwise); the graph file's SHA-256."""
 
     code: str
     files: dict[str, list]  # file -> [SHA-256 of its bytes, its file_holdings as JSON bytes]
@@ -198,7 +197,9 @@ class Record:
             return None
         files = {}
         for line in lines:
-            key, _, held = line.partition(b"\t")
+            key, tab, held = line.partition(b"\t")
+            if not (tab and held.startswith(b"{") and held.endswith(b"}")):
+                raise ValueError("not a line of a record")
             file, digest = json.loads(key)
             files[file] = [digest, held]
         return cls(stored["code"], files, stored["persons"], stored["graph-sha256"])
@@ -222,10 +223,6 @@ def changes_since(previous: Record, current: Record) -> HoldingChanges:
     files = [f for f in previous.files.keys() | current.files.keys()
              if previous.files.get(f, [None, None])[1] != current.files.get(f, [None, None])[1]]
     return compare_holdings(previous.holdings(files), current.holdings(files))
-
-
-def save_record(cache_dir: Path, record: Record) -> None:
-    write_atomic(cache_dir / HOLDINGS_FILE, record.to_bytes())
 
 
 def read_record(cache_dir: Path) -> Record | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import __version__, resources
-from .changes import HOLDINGS_FILE, HoldingChanges, changes_since, read_record, record_of, save_record
+from .changes import HOLDINGS_FILE, HoldingChanges, Record, changes_since, read_record, record_of
 from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
@@ -238,9 +238,9 @@ def build_outputs(out_dir: Path) -> list[Path]:
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
-    """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
-    from, and the record of what it holds; `result.since_last` is set to what changed since the last build
-    in `out_dir` (None when none left a record)."""
+    """Write the graph, its VoID/DCAT description and the record of what it holds, then the caches the next
+    build will start from; `result.since_last` is set to what changed since the last build in `out_dir`
+    (None when none left a record)."""
     target = out_dir / GRAPH_FILE
     previous = read_record(out_dir / CACHE_DIR)
     result.first_in_folder = not target.exists()
@@ -250,19 +250,26 @@ def write_build(result: Build, out_dir: Path) -> Path:
     graph_sha256 = hashlib.sha256(result.turtle).hexdigest()
     built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
                            "graph-sha256": graph_sha256}).encode("utf-8")
+    record = record_of(result.corpus, code_fingerprint(), previous)
+    record.graph_sha256 = graph_sha256
     write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
-                      out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
+                      out_dir / CACHE_DIR / BUILT_BY_FILE: built_by,
+                      out_dir / CACHE_DIR / HOLDINGS_FILE: record.to_bytes()})
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
     if result.proofs is not None:
         result.proofs.save()
     if result.blocks is not None:
         result.blocks.save(out_dir / CACHE_DIR / BLOCKS_FILE, target)  # after the graph: it names its time
-    record = record_of(result.corpus, code_fingerprint(), previous)
-    record.graph_sha256 = graph_sha256
-    save_record(out_dir / CACHE_DIR, record)
-    result.since_last = changes_since(previous, record) if previous is not None else None
+    result.since_last = _changes_since(previous, record)
     return target
+
+
+def _changes_since(previous: Record | None, record: Record) -> HoldingChanges | None:
+    try:
+        return changes_since(previous, record) if previous is not None else None
+    except ValueError:  # a damaged line in the last record: the tally is unknown, the build is done
+        return None
 
 
 def input_files(studies: Path) -> list[Path]:

@@ -246,3 +246,52 @@ def test_bad_format_is_a_usage_error(builds, cli):
     old, new, _, _ = builds
     code, _, stderr = cli("diff", old, new, "--format", "csv")
     assert code == 2 and "--format 'csv' is not one of: text, json, md" in stderr
+
+
+def test_a_concepts_label_and_broader_concept_changed(tmp_path, cli):
+    from pvkg import pipeline
+
+    studies, out = tmp_path / "studies", tmp_path / "out"
+    shutil.copytree(STUDIES, studies)
+    pipeline.write_build(pipeline.build_graph([studies], reason=False, cache_dir=out / ".cache"), out)
+    shutil.copytree(out, tmp_path / "old")
+    luna = studies / "luna-2019.yaml"
+    text = luna.read_text(encoding="utf-8")
+    old = "    label: {en: stages of service delivery}\n"
+    assert old in text
+    new = "    label: {en: service delivery stages}\n    broader: [characteristic:service-characteristics]\n"
+    luna.write_text(text.replace(old, new), encoding="utf-8")
+    rebuilt = pipeline.build_graph([studies], reason=False, cache_dir=out / ".cache")
+    pipeline.write_build(rebuilt, out)
+    changed = [(i.kind, i.id) for i in rebuilt.since_last.changed]
+    assert changed == [("concept", "characteristic:service-delivery-stages")]
+    assert not rebuilt.since_last.added and not rebuilt.since_last.removed
+    text = cli("diff", tmp_path / "old", out)[1]
+    assert '    label: "stages of service delivery" -> "service delivery stages"' in text
+    assert '    broader: (none) -> "characteristic:service-characteristics"' in text
+
+
+def test_a_damaged_record_leaves_the_tally_unknown_and_the_build_done(builds, tmp_path, cli):
+    old, _, _, _ = builds
+    out = tmp_path / "out"
+    shutil.copytree(old, out)
+    (out / ".cache" / "holdings.jsonl").write_bytes(b'{"format": 1}\n["studies/x.yaml", "0"]\t{"study": \n')
+    code, stdout, stderr = cli("build", "--studies", STUDIES, "--out", out, "--no-reason")
+    assert code == 0, stderr
+    assert last_line(stdout).startswith("since the last build: not known")
+    assert last_line(cli("build", "--studies", STUDIES, "--out", out, "--no-reason")[1]) == \
+        "since the last build: no study, finding, concept or person changed"
+
+
+def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
+    """The last build's graph is not what the tally compares with (its record is): a graph file gone bad
+    since is written again whole, and the tally is still the edit's."""
+    old, _, _, _ = builds
+    studies, out = tmp_path / "studies", tmp_path / "out"
+    shutil.copytree(STUDIES, studies)
+    shutil.copytree(old, out)
+    (out / "pvkg.ttl").write_text("not Turtle at all", encoding="utf-8")
+    edit(studies)
+    code, stdout, stderr = cli("build", "--studies", studies, "--out", out, "--no-reason")
+    assert code == 0, stderr
+    assert last_line(stdout) == EDIT_TALLY
