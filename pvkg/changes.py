@@ -416,8 +416,8 @@ def diff_json(diff: Diff) -> str:
 
     document = {"old": diff.old, "new": diff.new, "added": items(diff.holdings.added),
                 "removed": items(diff.holdings.removed), "changed": items(diff.holdings.changed),
-                "answers": [a.__dict__ for a in diff.answers], "queries compared": diff.queries,
-                "queries not compared (they need a parameter)": diff.not_compared}
+                "answers": [a.__dict__ for a in diff.answers], "queries_compared": diff.queries,
+                "queries_needing_a_parameter": diff.not_compared}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
