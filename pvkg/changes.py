@@ -370,12 +370,12 @@ class NoBuildError(PvkgError):
 
 
 def since_last_build(changes: HoldingChanges | None, first_in_folder: bool) -> str:
-    """The build summary's last line: this build against the last one in its folder."""
+    """The build summary's last row: this build against the last one in its folder."""
     if changes is not None:
-        return f"since the last build: {tally(changes)}"
+        return tally(changes)
     if first_in_folder:
-        return "first build in this folder: nothing to compare with"
-    return "since the last build: not known (it left no record of what it held; the next build will tell)"
+        return "none: the first build in this folder"
+    return "not known: the last build left no record of what it held (the next build will tell)"
 
 
 def graph_sha256(path: Path) -> str:

@@ -76,10 +76,13 @@ def reports_errors(command):
     return wrapper
 
 
-def _print_table(rows: dict[str, object]) -> None:
+def _print_table(rows: dict[str, object], notes: dict[str, str] | None = None) -> None:
+    """Rows as `  key  value`, keys aligned; a note (a line of its own) after the row of its key."""
     width = max(len(k) for k in rows)
     for key, value in rows.items():
         _say(f"  {key:<{width}}  {value}")
+        if notes and notes.get(key):
+            _say(f"  {notes[key]}")
 
 
 @contextmanager
@@ -119,12 +122,10 @@ def build(
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
         rows["files checked"] = (f"{result.consistency.checked} (unchanged since the last build: "
                                  f"{result.consistency.proved_before})")
-    _print_table(rows)
+    rows["since the last build"] = since_last_build(result.since_last, result.first_in_folder)
     unused = result.coverage[1]
-    if unused:
-        typer.echo(f"  never used (no finding, method or channel refers to them or to a narrower concept): "
-                   f"{', '.join(unused)}")
-    _say("  " + since_last_build(result.since_last, result.first_in_folder))
+    _print_table(rows, {"concepts never used": unused and "never used (no finding, method or channel refers to "
+                        f"them or to a narrower concept): {', '.join(unused)}"})
 
 
 @app.command()

@@ -4,6 +4,7 @@ builds of copies of the seed studies, edited as a researcher would, and a real g
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,8 +18,9 @@ REMOVED = "twizeyimana-andersson-2019.yaml"  # three findings; its two authors w
 OLD_STATEMENT = "The delivery of a service is seen as a sequence of stages"
 NEW_STATEMENT = "The delivery of a service is seen as a series of stages"
 
-EDIT_TALLY = ("since the last build: studies 1 added, 1 removed; findings 1 added, 3 removed, 1 changed; "
-              "concepts 1 added; persons 3 added, 2 removed")
+EDIT_TALLY = ("studies 1 added, 1 removed; findings 1 added, 3 removed, 1 changed; concepts 1 added; "
+              "persons 3 added, 2 removed")
+UNCHANGED = "no study, finding, concept or person changed"
 EXPECTED = {
     "added": {("study", "bertot-2010"), ("finding", "bertot2010-01"), ("concept", "value:anti-corruption"),
               ("person", "bertot-john-carlo"), ("person", "jaeger-paul-t"), ("person", "grimes-justin-m")},
@@ -38,8 +40,11 @@ def edit(studies: Path) -> None:
     luna.write_text(text.replace(OLD_STATEMENT, NEW_STATEMENT), encoding="utf-8")
 
 
-def last_line(output: str) -> str:
-    return output.rstrip("\n").splitlines()[-1].strip()
+def tally(summary: str) -> str:
+    """The value of the build summary's last row, which must be the tally."""
+    key, value = re.split(r"\s{2,}", summary.rstrip("\n").splitlines()[-1].strip(), maxsplit=1)
+    assert key == "since the last build"
+    return value
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +74,8 @@ def kinds_and_ids(items: list[dict]) -> set[tuple[str, str]]:
 
 def test_first_build_says_so_and_a_rebuild_tallies_the_edit(builds):
     _, _, first, second = builds
-    assert last_line(first) == "first build in this folder: nothing to compare with"
-    assert last_line(second) == EDIT_TALLY
+    assert tally(first) == "none: the first build in this folder"
+    assert tally(second) == EDIT_TALLY
 
 
 def test_unchanged_rebuild_tallies_nothing(builds, tmp_path, cli):
@@ -79,7 +84,7 @@ def test_unchanged_rebuild_tallies_nothing(builds, tmp_path, cli):
     shutil.copytree(old, out)
     code, stdout, stderr = cli("build", "--studies", STUDIES, "--out", out, "--no-reason")
     assert code == 0, stderr
-    assert last_line(stdout) == "since the last build: no study, finding, concept or person changed"
+    assert tally(stdout) == UNCHANGED
 
 
 def test_diff_reports_each_change_and_nothing_else(builds, cli):
@@ -115,7 +120,7 @@ def test_diff_text_is_what_a_researcher_reads(builds, cli):
     old, new, _, _ = builds
     code, stdout, _ = cli("diff", old, new)
     assert code == 0
-    assert EDIT_TALLY.replace("since the last build", f"Since {old}") in stdout
+    assert f"Since {old}: {EDIT_TALLY}" in stdout
     assert "+ study bertot-2010: Using ICTs to create a culture of transparency" in stdout
     assert "- study twizeyimana-andersson-2019" in stdout
     assert f'    statement: "{OLD_STATEMENT}' in stdout
@@ -128,7 +133,7 @@ def test_a_build_compared_with_itself_has_no_changes(builds, cli):
     _, new, _, _ = builds
     code, stdout, _ = cli("diff", new, new)
     assert code == 0
-    assert "no study, finding, concept or person changed" in stdout
+    assert f"Since {new}: {UNCHANGED}" in stdout
     assert "Canned queries: 0 of " in stdout
 
 
@@ -239,7 +244,7 @@ def test_a_build_after_one_that_kept_no_record_says_so(builds, tmp_path, cli):
     (out / ".cache" / "holdings.jsonl").unlink()
     code, stdout, _ = cli("build", "--studies", STUDIES, "--out", out, "--no-reason")
     assert code == 0
-    assert last_line(stdout).startswith("since the last build: not known (it left no record")
+    assert tally(stdout).startswith("not known: the last build left no record")
 
 
 def test_bad_format_is_a_usage_error(builds, cli):
@@ -278,9 +283,8 @@ def test_a_damaged_record_leaves_the_tally_unknown_and_the_build_done(builds, tm
     (out / ".cache" / "holdings.jsonl").write_bytes(b'{"format": 1}\n["studies/x.yaml", "0"]\t{"study": \n')
     code, stdout, stderr = cli("build", "--studies", STUDIES, "--out", out, "--no-reason")
     assert code == 0, stderr
-    assert last_line(stdout).startswith("since the last build: not known")
-    assert last_line(cli("build", "--studies", STUDIES, "--out", out, "--no-reason")[1]) == \
-        "since the last build: no study, finding, concept or person changed"
+    assert tally(stdout).startswith("not known: ")
+    assert tally(cli("build", "--studies", STUDIES, "--out", out, "--no-reason")[1]) == UNCHANGED
 
 
 def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
@@ -294,4 +298,4 @@ def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
     edit(studies)
     code, stdout, stderr = cli("build", "--studies", studies, "--out", out, "--no-reason")
     assert code == 0, stderr
-    assert last_line(stdout) == EDIT_TALLY
+    assert tally(stdout) == EDIT_TALLY
