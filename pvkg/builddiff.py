@@ -36,18 +36,17 @@ def diff_builds(old: str, new: str, studies: Path, stages: pipeline.Stages | Non
                    for given, name in ((old, "OLD"), (new, "NEW"))]
         records = [read_build_record(folder, pipeline.GRAPH_FILE, pipeline.CACHE_DIR, name)
                    for folder, name in zip(folders, ("OLD", "NEW"), strict=True)]
+        try:
+            changes = changes_since(records[0], records[1])
+        except ValueError:
+            raise NoBuildError(f"{old} or {new}: the record of what the build holds is damaged; build them again "
+                               "with `pvkg build --out`") from None
         queries = runnable_queries()
         stages.start(f"running {len(queries)} canned queries on both graphs")
         stores = [OxigraphStore.from_file(folder / pipeline.GRAPH_FILE) for folder in folders]
         answers = compare_answers(stores[0], stores[1], queries)
-    names = {q.name for q in queries}
-    try:
-        changes = changes_since(records[0], records[1])
-    except ValueError:
-        raise NoBuildError(f"{old} or {new}: the record of what the build holds is damaged; build them again "
-                           "with `pvkg build --out`") from None
-    return Diff(old, new, changes, answers,
-                sorted(names), sorted(set(load_queries()) - names))
+    compared = sorted(q.name for q in queries)
+    return Diff(old, new, changes, answers, compared, sorted(set(load_queries()) - set(compared)))
 
 
 def _build_folder(given: str, name: str, studies: Path, scratch: Path, stages: pipeline.Stages) -> Path:

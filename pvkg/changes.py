@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PvkgError, UsageError, display_path
+from .errors import PvkgError, UsageError, display_path, printable
 from .namespaces import person_iri
 from .query import CannedQuery, load_queries, run_query
 from .results import _readable
@@ -422,11 +422,12 @@ def diff_json(diff: Diff) -> str:
 
 
 def _quoted(value: str | None) -> str:
-    return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+    """A field's value in quotes, on one line (a line break as \\n), with controls and bidi overrides escaped."""
+    return "(none)" if value is None else printable(json.dumps(value, ensure_ascii=False))
 
 
 def _item_lines(sign: str, item: Item, bullet: str) -> list[str]:
-    lines = [f"{bullet}{sign} {item.kind} {item.id}" + (f": {item.label}" if item.label else "")]
+    lines = [f"{bullet}{sign} {item.kind} {item.id}" + (f": {printable(item.label)}" if item.label else "")]
     for change in item.changes:
         lines.append(f"    {bullet}{change.name}: {_quoted(change.old)} -> {_quoted(change.new)}")
     return lines
@@ -437,7 +438,7 @@ def _answer_lines(answer: AnswerChange, bullet: str) -> list[str]:
              f"{len(answer.removed)} removed", f"    {bullet}columns: {' | '.join(answer.columns)}"]
     for sign, rows in (("+", answer.added), ("-", answer.removed)):
         for row in rows[:SHOWN_ROWS]:
-            lines.append((f"    {bullet}{sign} " + " | ".join(cell.replace("\n", " ") for cell in row)).rstrip())
+            lines.append((f"    {bullet}{sign} " + " | ".join(printable(cell) for cell in row)).rstrip())
         if len(rows) > SHOWN_ROWS:
             lines.append(f"    {bullet}{sign} ... {len(rows) - SHOWN_ROWS} more (--format json lists them all)")
     return lines

@@ -186,7 +186,11 @@ def diff(
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(DIFF_FORMATS)}")
     with shown_stages() as stages:
         found = diff_builds(old, new, studies or Path("studies"), stages)
-    typer.echo(render_diff(found, fmt), nl=False)
+    if fmt == "json":
+        typer.echo(render_diff(found, fmt), nl=False)
+        return
+    for line in render_diff(found, fmt).splitlines():
+        _say(line)  # the study files' text, escaped where it holds a control or a bidi override
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder of the built graph (built there if missing or stale).")]

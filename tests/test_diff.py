@@ -299,3 +299,26 @@ def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
     code, stdout, stderr = cli("build", "--studies", studies, "--out", out, "--no-reason")
     assert code == 0, stderr
     assert tally(stdout) == EDIT_TALLY
+
+
+
+def test_text_from_the_study_files_can_neither_forge_nor_turn_a_line(tmp_path, cli):
+    """A statement holding a bidi override (and a line break, which the reader folds) is shown on its own line,
+    the override escaped."""
+    from pvkg import pipeline
+
+    studies, out = tmp_path / "studies", tmp_path / "out"
+    shutil.copytree(STUDIES, studies)
+    pipeline.write_build(pipeline.build_graph([studies], reason=False, cache_dir=out / ".cache"), out)
+    shutil.copytree(out, tmp_path / "old")
+    luna = studies / "luna-2019.yaml"
+    old = ("    statement: >-\n      The delivery of a service is seen as a sequence of stages, and three families of "
+           "services share\n      similar stages of interaction between citizen and government.\n")
+    text = luna.read_text(encoding="utf-8")
+    assert old in text
+    luna.write_text(text.replace(old, '    statement: "Stages \\u202Ereversed\\n+ study forged"\n'), encoding="utf-8")
+    pipeline.write_build(pipeline.build_graph([studies], reason=False, cache_dir=out / ".cache"), out)
+    code, stdout, _ = cli("diff", tmp_path / "old", out)
+    assert code == 0
+    assert "\u202e" not in stdout and "\n+ study forged" not in stdout
+    assert "~ finding luna2019-01: Stages \\u202ereversed + study forged" in stdout
