@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PvkgError, UsageError, display_path, printable
-from .namespaces import person_iri
+from .namespaces import slugify
 from .query import CannedQuery, load_queries, run_query
 from .results import _readable
 from .store import Store
@@ -149,11 +149,11 @@ def file_holdings(studies: list[Study], concepts: list[Concept]) -> Holdings:
 
 
 def persons(corpus: Corpus) -> dict[str, Fields]:
-    """Every author named, by the id of the person the graph makes of them."""
+    """Every author named, by the id of the person the graph makes of them (pvkg.namespaces.person_iri)."""
+    names = {name for work in [*(s.record for s in corpus.studies), *corpus.works] for name in work.named_authors}
     found: dict[str, Fields] = {}
-    for work in [*(s.record for s in corpus.studies), *corpus.works]:
-        for name in work.named_authors:
-            found.setdefault(str(person_iri(name)).rsplit("/", 1)[1], {"name": display_name(name)})
+    for name in sorted(names):  # two spellings of one id are refused by the reader; sorted, should one pass
+        found.setdefault(slugify(name), {"name": display_name(name)})
     return found
 
 
@@ -184,24 +184,28 @@ class Record:
         kept as the bytes read, never decoded unless compared: at 1M triples it is some 40 MB."""
         head = json.dumps({"format": RECORD_FORMAT, "code": self.code, "graph-sha256": self.graph_sha256,
                            "persons": self.persons}, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        lines = [head, *(json.dumps([file, digest], ensure_ascii=False).encode("utf-8") + b"\t" + held
-                         for file, (digest, held) in self.files.items())]
-        return b"\n".join(lines) + b"\n"
+        pieces = [head, b"\n"]
+        for file, (digest, held) in self.files.items():
+            pieces += [json.dumps([file, digest], ensure_ascii=False).encode("utf-8"), b"\t", held, b"\n"]
+        return b"".join(pieces)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Record | None:
-        """A record as to_bytes wrote it; None when it is not one of this format."""
-        head, *lines = data.split(b"\n")[:-1]
-        stored = json.loads(head)
+        """A record as to_bytes wrote it; None when it is not one of this format. Raises ValueError for a
+        damaged one."""
+        end = data.index(b"\n")
+        stored = json.loads(data[:end])
         if stored["format"] != RECORD_FORMAT:
             return None
         files = {}
-        for line in lines:
-            key, tab, held = line.partition(b"\t")
-            if not (tab and held.startswith(b"{") and held.endswith(b"}")):
+        start = end + 1
+        while start < len(data):
+            tab, end = data.index(b"\t", start), data.index(b"\n", start)
+            if not (tab < end and data[tab + 1:tab + 2] == b"{" and data[end - 1:end] == b"}"):
                 raise ValueError("not a line of a record")
-            file, digest = json.loads(key)
-            files[file] = [digest, held]
+            file, digest = json.loads(data[start:tab])
+            files[file] = [digest, data[tab + 1:end]]
+            start = end + 1
         return cls(stored["code"], files, stored["persons"], stored["graph-sha256"])
 
 
@@ -221,8 +225,14 @@ def record_of(corpus: Corpus, code: str, previous: Record | None) -> Record:
 def changes_since(previous: Record, current: Record) -> HoldingChanges:
     """What changed from one record to the next, reading only the files whose holdings differ."""
     files = [f for f in previous.files.keys() | current.files.keys()
-             if previous.files.get(f, [None, None])[1] != current.files.get(f, [None, None])[1]]
+             if not _same(previous.files.get(f), current.files.get(f))]
     return compare_holdings(previous.holdings(files), current.holdings(files))
+
+
+def _same(before: list | None, after: list | None) -> bool:
+    """Whether a file holds the same in two records: an entry record_of took over is the very same object, so
+    that a rebuild compares no bytes of the files that did not change."""
+    return before is after or (before is not None and after is not None and before[1] == after[1])
 
 
 def read_record(cache_dir: Path) -> Record | None:
