@@ -247,10 +247,9 @@ def write_build(result: Build, out_dir: Path) -> Path:
     for output in build_outputs(out_dir):
         remove_leftovers(output.parent, [output.name])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
-    graph_sha256 = hashlib.sha256(result.turtle).hexdigest()
-    built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
-                           "graph-sha256": graph_sha256}).encode("utf-8")
-    record = record_of(result.corpus, code_fingerprint(), previous)
+    graph_sha256, code = hashlib.sha256(result.turtle).hexdigest(), code_fingerprint()
+    built_by = json.dumps({"pvkg": __version__, "code": code, "graph-sha256": graph_sha256}).encode("utf-8")
+    record = record_of(result.corpus, code, previous)
     record.graph_sha256 = graph_sha256
     write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
                       out_dir / CACHE_DIR / BUILT_BY_FILE: built_by,
