@@ -322,3 +322,20 @@ def test_text_from_the_study_files_can_neither_forge_nor_turn_a_line(tmp_path, c
     assert code == 0
     assert "\u202e" not in stdout and "\n+ study forged" not in stdout
     assert "~ finding luna2019-01: Stages \\u202ereversed + study forged" in stdout
+
+
+def test_the_rows_of_a_changed_answer_are_those_rdflib_finds_on_one_graph_only(builds, cli):
+    """The `studies` answer of each graph, run by rdflib on the Turtle files (not by pvkg's store), differs by
+    exactly the rows the diff reports."""
+    from rdflib import Graph
+
+    from pvkg.query import canned_text, get_query
+
+    old, new, _, _ = builds
+    text = canned_text(get_query("studies"), {})
+    answers = [{tuple("" if term is None else str(term) for term in row)
+                for row in Graph().parse(folder / "pvkg.ttl", format="turtle").query(text)} for folder in (old, new)]
+    reported = next(a for a in json.loads(cli("diff", old, new, "--format", "json")[1])["answers"]
+                    if a["query"] == "studies")
+    assert {tuple(row) for row in reported["added"]} == answers[1] - answers[0]
+    assert {tuple(row) for row in reported["removed"]} == answers[0] - answers[1]
