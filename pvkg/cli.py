@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from . import __version__, pipeline, resources
+from .changes import DIFF_FORMATS, render_diff, since_last_build
 from .errors import InputError, PvkgError, UsageError, printable
 from .export import (
     check_folder,
@@ -75,10 +76,13 @@ def reports_errors(command):
     return wrapper
 
 
-def _print_table(rows: dict[str, object]) -> None:
+def _print_table(rows: dict[str, object], notes: dict[str, str] | None = None) -> None:
+    """Rows as `  key  value`, keys aligned; a note (a line of its own) after the row of its key."""
     width = max(len(k) for k in rows)
     for key, value in rows.items():
         _say(f"  {key:<{width}}  {value}")
+        if notes and notes.get(key):
+            _say(f"  {notes[key]}")
 
 
 @contextmanager
@@ -118,11 +122,10 @@ def build(
         rows["consistent"] = "yes (HermiT, OWL 2 DL)"
         rows["files checked"] = (f"{result.consistency.checked} (unchanged since the last build: "
                                  f"{result.consistency.proved_before})")
-    _print_table(rows)
+    rows["since the last build"] = since_last_build(result.since_last, result.first_in_folder)
     unused = result.coverage[1]
-    if unused:
-        typer.echo(f"  never used (no finding, method or channel refers to them or to a narrower concept): "
-                   f"{', '.join(unused)}")
+    _print_table(rows, {"concepts never used": unused and "never used (no finding, method or channel refers to "
+                        f"them or to a narrower concept): {', '.join(unused)}"})
 
 
 @app.command()
@@ -218,6 +221,33 @@ def check(
                                        stages=stages).graph
         pipeline.reason_over(rdf, stages)
     typer.echo(f"consistent: {len(rdf)} triples, no unsatisfiable classes (HermiT, OWL 2 DL)")
+
+
+@app.command()
+@reports_errors
+def diff(
+    old: Annotated[str, typer.Argument(help="The earlier build: a folder `pvkg build --out` wrote, a folder of study "
+                                       "files, or a git revision of the study files (git:REV, or REV).")],
+    new: Annotated[str, typer.Argument(help="The later build, given the same ways.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(DIFF_FORMATS)}.")] = "text",
+    studies: Annotated[Path | None, typer.Option(
+        "--studies", help="With a git revision: the folder of study files whose revision it is (default: "
+        "./studies).", show_default=False)] = None,
+) -> None:
+    """Compare two builds in a researcher's terms: studies, findings, concepts and persons added, removed or
+    changed (and what changed), and the canned queries whose answers changed. Exits 0 whether or not anything
+    changed."""
+    from .builddiff import diff_builds
+
+    if fmt not in DIFF_FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(DIFF_FORMATS)}")
+    with shown_stages() as stages:
+        found = diff_builds(old, new, studies or Path("studies"), stages)
+    if fmt == "json":
+        typer.echo(render_diff(found, fmt), nl=False)
+        return
+    for line in render_diff(found, fmt).splitlines():
+        _say(line)  # the study files' text, escaped where it holds a control or a bidi override
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder of the built graph (built there if missing or stale).")]

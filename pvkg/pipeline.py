@@ -15,6 +15,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import __version__, resources
+from .changes import HOLDINGS_FILE, HoldingChanges, Record, changes_since, read_record, record_of
 from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
 from .export import remove_leftovers, turtle_bytes, write_all_atomic
@@ -45,6 +46,9 @@ class Build:
     proofs: ProofCache | None = None
     blocks: TurtleBlocks | None = None  # the index of the Turtle written, for the next build
     quality_checks: int = 0  # how many quality checks (queries/qc/) the graph passed
+    # this build against the last one written into the same folder (write_build); None: no record of one
+    since_last: HoldingChanges | None = None
+    first_in_folder: bool = False  # no graph was there before write_build
 
     @property
     def sources(self) -> SourceMap:
@@ -231,27 +235,41 @@ def build_outputs(out_dir: Path) -> list[Path]:
     """Every file a build writes into `out_dir`."""
     cache = out_dir / CACHE_DIR
     return [out_dir / GRAPH_FILE, out_dir / DESCRIPTION_FILE, cache / BUILT_BY_FILE, cache / VALIDATION_CACHE_FILE,
-            cache / PROOF_CACHE_FILE, cache / BLOCKS_FILE]
+            cache / PROOF_CACHE_FILE, cache / BLOCKS_FILE, cache / HOLDINGS_FILE]
 
 
 def write_build(result: Build, out_dir: Path) -> Path:
-    """Write the graph and its VoID/DCAT description, then the validation cache the next build will start
-    from."""
+    """Write the graph, its VoID/DCAT description and the record of what it holds, then the caches the next
+    build will start from; `result.since_last` is set to what changed since the last build in `out_dir`
+    (None when none left a record)."""
     target = out_dir / GRAPH_FILE
+    previous = read_record(out_dir / CACHE_DIR)
+    result.first_in_folder = not target.exists()
     for output in build_outputs(out_dir):
         remove_leftovers(output.parent, [output.name])
     description = description_bytes(dataset_description(result.triples, {GRAPH_FILE: result.turtle}))
-    built_by = json.dumps({"pvkg": __version__, "code": code_fingerprint(),
-                           "graph-sha256": hashlib.sha256(result.turtle).hexdigest()}).encode("utf-8")
+    graph_sha256, code = hashlib.sha256(result.turtle).hexdigest(), code_fingerprint()
+    built_by = json.dumps({"pvkg": __version__, "code": code, "graph-sha256": graph_sha256}).encode("utf-8")
+    record = record_of(result.corpus, code, previous)
+    record.graph_sha256 = graph_sha256
     write_all_atomic({target: result.turtle, out_dir / DESCRIPTION_FILE: description,
-                      out_dir / CACHE_DIR / BUILT_BY_FILE: built_by})
+                      out_dir / CACHE_DIR / BUILT_BY_FILE: built_by,
+                      out_dir / CACHE_DIR / HOLDINGS_FILE: record.to_bytes()})
     if result.cache is not None and result.cache.path is not None:
         result.cache.save()
     if result.proofs is not None:
         result.proofs.save()
     if result.blocks is not None:
         result.blocks.save(out_dir / CACHE_DIR / BLOCKS_FILE, target)  # after the graph: it names its time
+    result.since_last = _changes_since(previous, record)
     return target
+
+
+def _changes_since(previous: Record | None, record: Record) -> HoldingChanges | None:
+    try:
+        return changes_since(previous, record) if previous is not None else None
+    except ValueError:  # a damaged line in the last record: the tally is unknown, the build is done
+        return None
 
 
 def input_files(studies: Path) -> list[Path]:

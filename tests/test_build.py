@@ -69,8 +69,8 @@ def test_invalid_input_leaves_the_previous_build_untouched(cli, tmp_path):
     assert (tmp_path / "pvkg.ttl").read_bytes() == before
     # no temporary left over, and the validation cache as the good build left it
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "pvkg.ttl", "studies", "void.ttl"]
-    assert sorted(p.name for p in (tmp_path / ".cache").iterdir()) == ["built-by.json", "turtle-blocks.json",
-                                                                      "validation.json"]
+    assert sorted(p.name for p in (tmp_path / ".cache").iterdir()) == ["built-by.json", "holdings.jsonl",
+                                                                      "turtle-blocks.json", "validation.json"]
 
 
 def test_write_atomic_leaves_no_temporary_when_writing_fails(tmp_path):
