@@ -108,9 +108,11 @@ def listing_text(lang: str) -> str:
     return canned_text(_query("studies"), {"lang": lang})
 
 
-def study_texts(study: str, lang: str) -> tuple[str, str]:
-    """The SPARQL of one study's record and of its findings."""
-    return tuple(canned_text(_query(name), {"study": study, "lang": lang}) for name in ("record", "findings"))
+def study_queries(studies: list[StudyColumn], lang: str) -> dict[tuple[str, str], str]:
+    """The SPARQL a comparison of the studies needs, by (study id, "record" or "findings"): each study's record
+    and its findings. The CLI runs them one after the other, the server on its query workers at once."""
+    return {(study.id, name): canned_text(_query(name), {"study": study.id, "lang": lang})
+            for study in studies for name in ("record", "findings")}
 
 
 def _records(rows: Rows) -> list[Record]:
@@ -230,11 +232,11 @@ def _ordered(entries: Iterable[Entry]) -> tuple[Entry, ...]:
     return tuple(sorted(set(entries), key=lambda e: (e.text.casefold(), e.text, e.finding or "", str(e))))
 
 
-def comparison(studies: list[StudyColumn], records: dict[str, Rows], findings: dict[str, Rows]) -> Comparison:
-    """The comparison of the studies from the answers of record.rq and findings.rq for each (by id). A row is
-    left out when no study has a value for it, but for the row naming the studies."""
-    record_of = {s.id: _records(records[s.id]) for s in studies}
-    findings_of = {s.id: _records(findings[s.id]) for s in studies}
+def comparison(studies: list[StudyColumn], answers: dict[tuple[str, str], Rows]) -> Comparison:
+    """The comparison of the studies from the answers to study_queries. A row is left out when no study has a
+    value for it, but for the row naming the studies."""
+    record_of = {s.id: _records(answers[s.id, "record"]) for s in studies}
+    findings_of = {s.id: _records(answers[s.id, "findings"]) for s in studies}
     properties = [ComparedProperty(name, tuple(_record_entries(record_of[s.id], shown) for s in studies))
                   for name, shown in RECORD_PROPERTIES]
     properties += [ComparedProperty(name, tuple(_ordered(entries(findings_of[s.id])) for s in studies))
@@ -246,12 +248,7 @@ def compare(store: Store, ids: Iterable[str], lang: str = "en") -> Comparison:
     """Compare the studies of the given ids (as in their study files) on a store; UnknownStudyError for an id the
     graph does not hold, naming the nearest."""
     studies = chosen_studies(ids, study_list(store.select(listing_text(lang))))
-    records, findings = {}, {}
-    for study in studies:
-        record_text, findings_text = study_texts(study.id, lang)
-        records[study.id] = store.select(record_text)
-        findings[study.id] = store.select(findings_text)
-    return comparison(studies, records, findings)
+    return comparison(studies, {key: store.select(text) for key, text in study_queries(studies, lang).items()})
 
 
 def studies_table(store: Store, lang: str = "en") -> QueryResult:
