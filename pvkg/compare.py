@@ -75,7 +75,8 @@ class Entry:
     def __str__(self) -> str:
         if self.finding is None:
             return self.text
-        provenance = f"; {self.provenance}" if self.provenance else ""
+        # not '; ', which separates the values of a cell
+        provenance = f" — {self.provenance}" if self.provenance else ""
         return f"{self.text} ({self.finding}: {self.support}{provenance})"
 
 
