@@ -74,6 +74,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 MAX_QUERY_BYTES = 1 << 20  # longer requests are refused (413): no canned or hand-written query comes close
 INCOMING_LIMIT = 500  # references to a resource shown on its page
 PAGE_ROWS = 100  # rows of an answer a question page shows at a time
+MAX_COMPARED = 50  # studies the comparison page lays side by side
 PAGING = ("limit", "offset")  # parameters of the API and the question pages that choose rows, not answers
 # ?format= names, for links and clients that cannot set Accept
 FORMAT_NAMES = {
@@ -545,10 +546,13 @@ class PvkgServer:
         """Studies side by side (pvkg/compare.py): `?study=` once per study, in the order given, with a form to
         pick them from every study of the graph; `?format=csv` sends the comparison as CSV. An id the graph
         does not hold is a 404 naming the nearest ids, with the form to pick again."""
-        ids = [study for study in request.query_params.getlist("study") if study]
+        ids = list(dict.fromkeys(study for study in request.query_params.getlist("study") if study))
         lang = request.query_params.get("lang") or "en"
         studies, comparison, error, status = [], None, None, 200
         try:
+            if len(ids) > MAX_COMPARED:  # each study is two queries on the workers
+                raise QueryError(f"a page compares at most {MAX_COMPARED} studies, not {len(ids)}; "
+                                 "`pvkg compare` takes any number")
             listing = await self.select(compare.listing_text(lang))
             studies = compare.study_list((listing.columns, listing.rows))
             chosen = compare.chosen_studies(ids, studies)

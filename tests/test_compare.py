@@ -249,6 +249,9 @@ def test_the_served_page_without_studies_offers_them_and_an_unknown_id_is_404_na
     status, _, body = http(f"{pvkg_server.url}/compare?" + urllib.parse.urlencode({"study": "luna-2023"}))
     assert status == 404 and "did you mean &#39;luna-2024&#39; or &#39;luna-2019&#39;?" in body
     assert len(Page(body).boxes) == 13  # the form to pick again
+    many = urllib.parse.urlencode([("study", f"s-{n}") for n in range(51)])
+    status, _, body = http(f"{pvkg_server.url}/compare?{many}")
+    assert status == 400 and "compares at most 50 studies, not 51" in body
 
 
 def test_the_start_page_and_each_studys_page_link_to_the_comparison(pvkg_server):  # noqa: F811
