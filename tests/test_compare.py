@@ -123,6 +123,10 @@ def test_the_order_is_fixed_and_the_same_on_both_engines(seed_build, store):
     assert render(compare(store, ids).table(), "csv") == first
     assert render(compare(RdflibStore(seed_build.graph), ids).table(), "csv") == first
     assert first.splitlines()[0] == f"property,{MERGEL},{LUNA}"  # the columns in the order asked for
+    # labels in another language, English where there is none: the same on both engines too
+    persian = render(compare(store, [REVIEW], "fa").table(), "csv")
+    assert render(compare(RdflibStore(seed_build.graph), [REVIEW], "fa").table(), "csv") == persian
+    assert "citizen experience, under انسانی: پیشران (smsf-12: first-hand, result, stated)" in persian
     # each study once, however often it is asked for
     assert [s.id for s in compare(store, [LUNA, MERGEL, LUNA]).studies] == [LUNA, MERGEL]
 
