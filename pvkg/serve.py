@@ -5,7 +5,8 @@
 - `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`: each answer whole, or
   a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages); an answer longer than
   `--max-rows` rows is always sent in pages.
-- Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/editor`
+- Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/compare` (studies
+  side by side), `/editor`
   (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
   request, Turtle, N-Triples or JSON-LD.
 
