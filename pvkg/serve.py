@@ -6,9 +6,8 @@
   a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages); an answer longer than
   `--max-rows` rows is always sent in pages.
 - Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/compare` (studies
-  side by side), `/editor`
-  (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
-  request, Turtle, N-Triples or JSON-LD.
+  side by side), `/editor` (YASGUI, served from the package), and every resource of the graph at its own IRI
+  path, as HTML or, on request, Turtle, N-Triples or JSON-LD.
 
 The graph does not change while the server runs, so the pages' and the API's answers are cached; the canned
 queries' answers are computed once per version of the graph and kept on disk (pvkg/answers.py).
