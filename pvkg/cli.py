@@ -347,6 +347,36 @@ def query(
 
 @app.command()
 @reports_errors
+def compare(
+    ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[STUDY-ID]...", help="Ids of the studies to compare, as in their study files (luna-2024); "
+        "none: list the studies and their ids.", show_default=False)] = None,
+    lang: LangOption = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    studies: StudiesOption = None,
+    out: OutOption = Path("dist"),
+    store: StoreOption = DEFAULT_ENGINE,
+    endpoint: EndpointOption = None,
+    graph: GraphOption = DEFAULT_GRAPH,
+    timeout: TimeoutOption = 60.0,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
+) -> None:
+    """Compare studies side by side: one column per study, one row per property (country, methods, sample,
+    research questions, values, characteristics, factors and links found, each finding with its support)."""
+    from .compare import compare as compare_studies
+    from .compare import listing_text, studies_table
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    language = lang or "en"
+    listing_text(language)  # a malformed --lang is reported before any build or connection
+    opened = _store(studies, out, store, endpoint, graph, timeout, max_rows)
+    table = compare_studies(opened, ids, language).table() if ids else studies_table(opened, language)
+    typer.echo(render(table, fmt), nl=False)
+
+
+@app.command()
+@reports_errors
 def answer(
     lang: LangOption = None,
     studies: StudiesOption = None,

@@ -18,7 +18,7 @@ from rdflib.term import Node
 
 from . import __version__
 from .docs import KIND_NAMES
-from .namespaces import BASE
+from .namespaces import BASE, PVKG
 
 LABEL_LANGUAGE = "en"
 
@@ -123,6 +123,7 @@ _environment.filters["term"] = term_html
 _environment.filters["local"] = local_path
 _environment.filters["readable"] = readable
 _environment.globals["pvkg_version"] = __version__
+_environment.globals["study_class"] = PVKG.Study  # a study's page links to its comparison
 
 
 def render(template: str, **context) -> str:

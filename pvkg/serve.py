@@ -5,9 +5,9 @@
 - `/api/queries[/{name}]`: the canned queries as a REST API, described at `/openapi.json`: each answer whole, or
   a page of it (`?limit=&offset=`, with `Link` headers to the next and previous pages); an answer longer than
   `--max-rows` rows is always sent in pages.
-- Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/editor`
-  (YASGUI, served from the package), and every resource of the graph at its own IRI path, as HTML or, on
-  request, Turtle, N-Triples or JSON-LD.
+- Pages: `/` (what the graph is), `/queries/{name}` (a question, its answer and its SPARQL), `/compare` (studies
+  side by side), `/editor` (YASGUI, served from the package), and every resource of the graph at its own IRI
+  path, as HTML or, on request, Turtle, N-Triples or JSON-LD.
 
 The graph does not change while the server runs, so the pages' and the API's answers are cached; the canned
 queries' answers are computed once per version of the graph and kept on disk (pvkg/answers.py).
@@ -44,7 +44,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import __version__, pages, resources
+from . import __version__, compare, pages, resources
 from .answerfiles import StoredAnswer
 from .answers import CannedAnswers, answer_folder
 from .caching import CachingHeaders
@@ -52,7 +52,7 @@ from .describe import DATASET, DESCRIPTION_FILE, description_bytes
 from .docs import documented_terms
 from .errors import PvkgError, UsageError
 from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
-from .namespaces import BASE, ONTOLOGY_IRI, PVKG
+from .namespaces import BASE, ONTOLOGY_IRI, PVKG, finding_iri, work_iri
 from .query import (
     CannedQuery,
     QueryError,
@@ -65,7 +65,7 @@ from .query import (
     load_queries,
 )
 from .remote import Endpoint
-from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES
+from .results import ASK_MEDIA_TYPES, SELECT_MEDIA_TYPES, render
 from .sparql import request_form
 from .store import AskResult, GraphResult, QueryOutcome, SelectResult
 from .workers import QueryFailure, QueryPool, StoreSource
@@ -74,6 +74,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 MAX_QUERY_BYTES = 1 << 20  # longer requests are refused (413): no canned or hand-written query comes close
 INCOMING_LIMIT = 500  # references to a resource shown on its page
 PAGE_ROWS = 100  # rows of an answer a question page shows at a time
+MAX_COMPARED = 50  # studies the comparison page lays side by side
 PAGING = ("limit", "offset")  # parameters of the API and the question pages that choose rows, not answers
 # ?format= names, for links and clients that cannot set Accept
 FORMAT_NAMES = {
@@ -539,6 +540,44 @@ class PvkgServer:
     def openapi(self, request: Request) -> Response:
         return JSONResponse(openapi_document(self.queries, self.settings.max_rows))
 
+    # -- comparison of studies ---------------------------------------------------------------------------
+
+    async def compare_page(self, request: Request) -> Response:
+        """Studies side by side (pvkg/compare.py): `?study=` once per study, in the order given, with a form to
+        pick them from every study of the graph; `?format=csv` sends the comparison as CSV. An id the graph
+        does not hold is a 404 naming the nearest ids, with the form to pick again."""
+        ids = list(dict.fromkeys(study for study in request.query_params.getlist("study") if study))
+        lang = request.query_params.get("lang") or "en"
+        studies, comparison, error, status = [], None, None, 200
+        try:
+            if len(ids) > MAX_COMPARED:  # each study is two queries on the workers
+                raise QueryError(f"a page compares at most {MAX_COMPARED} studies, not {len(ids)}; "
+                                 "`pvkg compare` takes any number")
+            listing = await self.select(compare.listing_text(lang))
+            studies = compare.study_list((listing.columns, listing.rows))
+            chosen = compare.chosen_studies(ids, studies)
+            texts = compare.study_queries(chosen, lang)
+            answers = await asyncio.gather(*(self.select(text) for text in texts.values()))
+            comparison = compare.comparison(chosen, {key: (answer.columns, answer.rows)
+                                                     for key, answer in zip(texts, answers, strict=True)})
+        except QueryFailure as e:
+            return self.error_page(e.status, str(e))
+        except compare.UnknownStudyError as e:
+            error, status = " ".join(e.lines()), 404
+        except PvkgError as e:  # a malformed lang
+            error, status = str(e), 400
+        if comparison is not None and request.query_params.get("format") == "csv":
+            return Response(render(comparison.table(), "csv"), media_type=_text_type("text/csv"),
+                            headers={"Content-Disposition": 'attachment; filename="pvkg-comparison.csv"'})
+        chosen_ids = [s.id for s in comparison.studies] if comparison is not None else ids
+        csv_path = "/compare?" + urllib.parse.urlencode([*(("study", i) for i in chosen_ids),
+                                                         *([("lang", lang)] if lang != "en" else []),
+                                                         ("format", "csv")])
+        return self.page("compare.html", code=status, title="Compare studies", studies=studies,
+                         chosen=set(chosen_ids), comparison=comparison, error=error, csv_path=csv_path,
+                         lang=lang, work_path=lambda study: pages.local_path(str(work_iri(study))),
+                         finding_path=lambda finding: pages.local_path(str(finding_iri(finding))))
+
     # -- the start page, the editor, downloads ----------------------------------------------------------
 
     async def facts(self) -> Facts:
@@ -862,6 +901,7 @@ def create_app(source: StoreSource, settings: ServeSettings, built: Path | None 
         Route("/openapi.json", server.openapi),
         Route("/queries/{name}", server.query_page),
         Route("/editor", server.editor),
+        Route("/compare", server.compare_page),
         Route("/download/pvkg.{extension}", server.download),
         Route("/context.jsonld", server.context, name="context"),
         Route("/.well-known/void", server.dataset_description),

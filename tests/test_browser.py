@@ -102,6 +102,27 @@ def test_a_resource_page_links_to_its_findings(page, pvkg_server, tmp_path):  # 
     assert page.external_requests == [] and page.errors == []
 
 
+def test_from_a_study_to_its_comparison_with_another_picked_in_the_form(page, pvkg_server, tmp_path):  # noqa: F811
+    """A study's page leads to the comparison page with that study ticked; ticking another and submitting the
+    form (a plain GET form: no script involved) shows one column per study and the rows of what they found."""
+    page.goto(pvkg_server.url + "/id/work/luna-2024")
+    page.get_by_role("link", name="Compare this study with others…").click()
+    page.wait_for_url(re.compile(r"/compare\?study=luna-2024$"), timeout=TIMEOUT_MS)
+    assert page.get_by_role("checkbox", name="Luna et al. (2024) luna-2024").is_checked()
+    page.get_by_role("checkbox", name="Mergel (2016) mergel-2016").check()
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("#comparison tbody tr", timeout=TIMEOUT_MS)
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query) == {"study": ["luna-2024", "mergel-2016"]}
+    heads = [text.strip() for text in page.locator("#comparison thead th").all_inner_texts()]
+    assert heads == ["Property", "Luna et al. (2024) luna-2024", "Mergel (2016) mergel-2016"]
+    factors = page.locator("#comparison tbody tr", has=page.get_by_role("rowheader", name="factors and directions"))
+    cells = factors.locator("td").all_inner_texts()
+    assert cells[0].strip() == "" and "(smsf-18: second-hand, result, stated — as Factors Affecting" in cells[1]
+    assert page.get_by_role("link", name="CSV").get_attribute("href").endswith("&format=csv")
+    assert screenshot(page, tmp_path, "comparison").stat().st_size > 20_000
+    assert page.external_requests == [] and page.errors == []
+
+
 def test_the_query_editor_runs_a_query_and_shows_its_rows(page, pvkg_server, seed_build, tmp_path):  # noqa: F811
     sent = sparql_requests(page)
     open_editor(page, pvkg_server.url + "/editor")

@@ -92,6 +92,17 @@ def test_a_query_on_the_endpoint_prints_what_the_embedded_store_prints(server, b
     assert sorted(here[1].splitlines()) == sorted(there[1].splitlines())
 
 
+def test_a_comparison_of_studies_on_the_endpoint_is_the_one_on_the_embedded_store(server, built, cli):
+    """pvkg compare's SPARQL (queries/compare/) runs on the servers too, and pvkg lays the rows out in one order
+    whatever order a server gives them in."""
+    assert cli(*publish_args(server, built))[0] == 0
+    studies = ["luna-2024", "mergel-2016", "social-media-service-factors", "buyannemekh-2024"]
+    here = cli("compare", *studies, "--format", "csv", "--out", built)
+    there = cli("compare", *studies, "--format", "csv", "--endpoint", server.query_url)
+    assert here[0] == there[0] == 0, there[2]
+    assert there[1] == here[1] and "smsf-18" in here[1]
+
+
 def test_a_result_as_long_as_the_row_limit_is_reported_as_cut(server, built, cli):
     assert cli(*publish_args(server, built))[0] == 0
     code, _, stderr = cli("query", "factors", "--endpoint", server.query_url, "--max-rows", "5")

@@ -26,6 +26,7 @@ def test_wheel_contains_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ("ontology/pvkg.ttl", "ontology/catalog-v001.xml", "ontology/imports/external.ttl",
                  "ontology/context.jsonld", "ontology/dataset.ttl", "queries/qc/language-tag-violation.rq",
+                 "queries/compare/studies.rq", "queries/compare/record.rq", "queries/compare/findings.rq",
                  "ontology/robot/report-profile.txt", "ontology/robot/multiple-labels-in-one-language.rq",
                  "shapes/pvkg-shapes.ttl", "vocabulary/values.yaml", "studies/luna-2024.yaml",
                  "schema/study-file.schema.json"):
@@ -33,7 +34,8 @@ def test_wheel_contains_the_data_files(wheel):
     # what `pvkg serve` shows: templates, styles, and the query editor (no CDN)
     for path in ("templates/base.html", "templates/resource.html", "static/pvkg.css", "static/editor.js",
                  "static/vendor/yasgui/yasgui.min.js", "static/vendor/yasgui/yasgui.min.css",
-                 "static/vendor/yasgui/LICENSE", "templates/docs_index.html", "templates/report.html"):
+                 "static/vendor/yasgui/LICENSE", "templates/docs_index.html", "templates/report.html",
+                 "templates/compare.html"):
         assert f"pvkg/{path}" in names, path
 
 
@@ -71,4 +73,8 @@ def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp
         done = subprocess.run([str(env_dir / "bin" / "pvkg"), *command], cwd=work, capture_output=True, text=True)
         assert done.returncode == 0, (command, done.stderr)
     assert '"@context": "https://w3id.org/pvkg/context.jsonld"' in (work / "pvkg.jsonld").read_text()
+    # the comparison of studies, from the wheel's queries/compare/
+    compared = subprocess.run([str(env_dir / "bin" / "pvkg"), "compare", "luna-2024", "mergel-2016", "--format", "csv"],
+                              cwd=work, capture_output=True, text=True)
+    assert compared.returncode == 0 and compared.stdout.startswith("property,luna-2024,mergel-2016"), compared.stderr
     assert (work / "docs" / "index.html").is_file() and (work / "report" / "index.html").is_file()
