@@ -53,12 +53,19 @@ def _first(values: list[Node]) -> Node | None:
 
 
 def _by_subject(rows: Iterable[tuple[Node | None, ...]]) -> dict[Node, dict[Node, list[Node]]]:
-    """Rows of (subject, predicate, object) as subject -> predicate -> objects, each once, in order seen."""
-    found: dict[Node, dict[Node, dict[Node, None]]] = defaultdict(lambda: defaultdict(dict))
+    """Rows of (subject, predicate, object) as subject -> predicate -> objects, each once, in a fixed order (not the
+    engine's, so that every engine gives one page)."""
+    found: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
     for subject, predicate, value in rows:
         if subject is not None and predicate is not None and value is not None:
-            found[subject][predicate][value] = None
-    return {s: {p: list(values) for p, values in properties.items()} for s, properties in found.items()}
+            found[subject][predicate].add(value)
+    return {s: {p: sorted(values, key=_term_key) for p, values in properties.items()}
+            for s, properties in found.items()}
+
+
+def _term_key(term: Node) -> tuple[str, str, str]:
+    return type(term).__name__, str(term), (term.language or str(term.datatype or "")) if isinstance(
+        term, Literal) else ""
 
 
 def _own(iri: str, outgoing: list[tuple[Node | None, ...]]) -> dict[Node, list[Node]]:
