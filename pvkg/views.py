@@ -19,11 +19,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from rdflib import RDF, RDFS, SKOS, Literal, URIRef
+from rdflib import RDF, SKOS, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF
 from rdflib.term import Node
 
-from .namespaces import BASE, BIBO, CITO, CONCEPT_PREFIXES, EU_COUNTRY, FINDING_KINDS, PROV, PVKG, slugify
+from .namespaces import (
+    BASE,
+    BIBO,
+    CITO,
+    CONCEPT_PREFIXES,
+    EU_COUNTRY,
+    FINDING_KINDS,
+    PROV,
+    PVKG,
+    STATUSES,
+    SUPPORT,
+    slugify,
+)
 
 LANGUAGE = "en"
 FINDINGS_PER_KIND = 25  # findings of each kind a concept's page lists; the evidence query's page has them all
@@ -64,8 +76,9 @@ def _by_subject(rows: Iterable[tuple[Node | None, ...]]) -> dict[Node, dict[Node
 
 
 def _term_key(term: Node) -> tuple[str, str, str]:
-    return type(term).__name__, str(term), (term.language or str(term.datatype or "")) if isinstance(
-        term, Literal) else ""
+    if isinstance(term, Literal):
+        return "literal", str(term), term.language or str(term.datatype or "")
+    return type(term).__name__, str(term), ""
 
 
 def _own(iri: str, outgoing: list[tuple[Node | None, ...]]) -> dict[Node, list[Node]]:
@@ -166,9 +179,8 @@ class FindingGroup:
 
 
 def _tallies(counts: dict[tuple[Node | None, Node | None], int]) -> list[Tally]:
-    """First-hand before second-hand, results before the other statuses (the ontology's orders)."""
-    supports, statuses = [PVKG.FirstHand, PVKG.SecondHand], [PVKG.Result, PVKG.Background, PVKG.Proposition,
-                                                             PVKG.EditorsReading]
+    """First-hand before second-hand, results before the other statuses (the orders of pvkg.namespaces)."""
+    supports, statuses = list(SUPPORT.values()), list(STATUSES.values())
 
     def rank(value: Node | None, order: list[URIRef]) -> tuple[int, str]:
         return (order.index(value) if value in order else len(order), str(value))
@@ -241,7 +253,6 @@ class Citation:
     """A work's bibliographic record as the graph holds it."""
 
     titles: list[Literal]
-    label: Literal | None
     authors: list[Person]
     et_al: bool
     author_notes: list[Literal]
@@ -376,7 +387,7 @@ def _citation(own: dict[Node, list[Node]], names: dict[URIRef, str]) -> Citation
     pages = f"{start}–{end}" if start is not None and end is not None else str(start) if start is not None else None
     url = _first(own.get(FOAF.page, []))
     return Citation(
-        titles=_english_first(own.get(DCTERMS.title, [])), label=_first(_english_first(own.get(RDFS.label, []))),
+        titles=_english_first(own.get(DCTERMS.title, [])),
         authors=authors, et_al=et_al, author_notes=_english_first(own.get(DCTERMS.description, [])),
         year=_first(own.get(DCTERMS.issued, [])), venue=venue, venue_title=names.get(venue) if venue else None,
         volume=_first(own.get(BIBO.volume, [])), issue=_first(own.get(BIBO.issue, [])),
