@@ -123,6 +123,7 @@ _environment = Environment(
 _environment.filters["term"] = term_html
 _environment.filters["local"] = local_path
 _environment.filters["readable"] = readable
+_environment.filters["thousands"] = "{:,}".format
 _environment.globals["pvkg_version"] = __version__
 _environment.globals.update(PVKG=PVKG, QUALIFIERS=QUALIFIERS, FINDINGS_PER_KIND=FINDINGS_PER_KIND)  # for the views
 
