@@ -731,8 +731,7 @@ class PvkgServer:
             findings=[dict(zip(("finding", "statement", "study", "locator"), row, strict=True)) for row in findings],
             terms=pages.defined_terms(terms, labels, await self._documented_terms()) if terms else [])
 
-    async def _view(self, iri: str, types: list, outgoing: list) -> views.StudyView | views.FindingPage | \
-            views.ConceptView | None:
+    async def _view(self, iri: str, types: list, outgoing: list) -> views.View | None:
         """What the page of a study, a finding or a concept shows first (pvkg/views.py), from its own triples and
         the answers of the view's queries; None for other resources."""
         name = views.view_of(iri, types)

@@ -575,13 +575,16 @@ def _true(value: Node | None) -> bool:
 
 # --- which view a resource has -----------------------------------------------------------------------------------
 
+View = StudyView | FindingPage | ConceptView
+
+
 @dataclass(frozen=True)
 class ViewKind:
     """How a view is made: its queries (by name), the queries that need their answers first (None if none), and
     the view made from the resource's own triples (predicate, object) and every query's rows."""
 
     queries: Callable[[str], dict[str, str]]
-    make: Callable[[str, list, dict[str, list]], StudyView | FindingPage | ConceptView]
+    make: Callable[[str, list, dict[str, list]], View]
     then: Callable[[dict[str, list]], dict[str, str]] | None = None
 
 
