@@ -19,6 +19,7 @@ from rdflib.term import Node
 from . import __version__
 from .docs import KIND_NAMES
 from .namespaces import BASE, PVKG
+from .views import FINDINGS_PER_KIND, QUALIFIERS
 
 LABEL_LANGUAGE = "en"
 
@@ -57,7 +58,7 @@ class Labels:
         return cls({iri: min(options)[1] for iri, options in ranked.items()})
 
     def of(self, iri: str) -> str | None:
-        return self.chosen.get(iri)
+        return self.chosen.get(str(iri))  # a plain str: a URIRef's hash is not its text's
 
 
 def term_html(term: Node | None, labels: Labels | None = None) -> Markup:
@@ -122,8 +123,9 @@ _environment = Environment(
 _environment.filters["term"] = term_html
 _environment.filters["local"] = local_path
 _environment.filters["readable"] = readable
+_environment.filters["thousands"] = "{:,}".format
 _environment.globals["pvkg_version"] = __version__
-_environment.globals["study_class"] = PVKG.Study  # a study's page links to its comparison
+_environment.globals.update(PVKG=PVKG, QUALIFIERS=QUALIFIERS, FINDINGS_PER_KIND=FINDINGS_PER_KIND)  # for the views
 
 
 def render(template: str, **context) -> str:

@@ -44,7 +44,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import __version__, compare, pages, resources
+from . import __version__, compare, pages, resources, views
 from .answerfiles import StoredAnswer
 from .answers import CannedAnswers, answer_folder
 from .caching import CachingHeaders
@@ -740,7 +740,9 @@ class PvkgServer:
         uses_as_property = await self._count(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{iri}> ?o }}")
         if not outgoing and not incoming and not terms and not uses_as_property:
             return self.error_page(404, f"There is no resource <{iri}> in this graph.")
-        findings = (await self.select(
+        types = [o for p, o in outgoing if p == RDF.type]
+        view = await self._view(iri, types, outgoing)
+        findings = [] if view is not None else (await self.select(
             f"SELECT DISTINCT ?finding ?statement ?study ?locator WHERE {{ ?finding ?p <{iri}> ; "
             f"a <{PVKG.Finding}> ; <{PVKG.reportedIn}> ?study ; <{PVKG.locator}> ?locator . "
             f"OPTIONAL {{ ?finding <{PVKG.statement}> ?statement FILTER(langMatches(lang(?statement), \"en\")) }} }} "
@@ -748,13 +750,14 @@ class PvkgServer:
         cut = len(incoming) > INCOMING_LIMIT
         incoming = incoming[:INCOMING_LIMIT]
         mentioned = [iri] + [str(t) for row in outgoing + incoming + findings + terms for t in row
-                             if isinstance(t, URIRef)]
+                             if isinstance(t, URIRef)] + [str(i) for i in (view.iris if view is not None else [])]
         labels = await self._labels(mentioned)
+        if view is not None:  # its authors and venue by name, here and in the tables below
+            labels.chosen.update(view.names)
         name_properties = {RDFS.label: "label", SKOS.prefLabel: "preferred label", SKOS.altLabel: "other label"}
         names = sorted(({"language": o.language or "", "text": str(o), "kind": name_properties[p]}
                         for p, o in outgoing if p in name_properties and isinstance(o, Literal)),
                        key=lambda n: (n["kind"] != "preferred label", n["kind"], n["language"], n["text"]))
-        types = [o for p, o in outgoing if p == RDF.type]
         properties = _grouped((p, o) for p, o in outgoing if p != RDF.type and p not in name_properties)
         referred = _grouped((p, s) for p, s in incoming)
         title = labels.of(iri) or pages.readable(iri)
@@ -763,9 +766,26 @@ class PvkgServer:
         return self.page(
             "resource.html", title=title, iri=iri, labels=labels, names=names, types=types, properties=properties,
             incoming=referred, incoming_cut=INCOMING_LIMIT if cut else 0, formats=formats,
-            uses_as_property=uses_as_property,
+            uses_as_property=uses_as_property, view=view,
             findings=[dict(zip(("finding", "statement", "study", "locator"), row, strict=True)) for row in findings],
             terms=pages.defined_terms(terms, labels, await self._documented_terms()) if terms else [])
+
+    async def _view(self, iri: str, types: list, outgoing: list) -> views.View | None:
+        """What the page of a study, a finding or a concept shows first (pvkg/views.py), from its own triples and
+        the answers of the view's queries; None for other resources."""
+        name = views.view_of(iri, types)
+        if name is None:
+            return None
+        kind = views.VIEWS[name]
+        rows = await self._rows(kind.queries(iri))
+        if kind.then is not None:
+            rows |= await self._rows(kind.then(rows))
+        return kind.make(iri, outgoing, rows)
+
+    async def _rows(self, texts: dict[str, str]) -> dict[str, list]:
+        """The rows of each named query, asked at once of the query pool."""
+        answers = await asyncio.gather(*(self.select(text) for text in texts.values()))
+        return {key: answer.rows for key, answer in zip(texts, answers, strict=True)}
 
     async def _documented_terms(self) -> dict[str, str]:
         """Where the documentation beside the graph (`pvkg docs`, served at /docs/) describes each term."""

@@ -46,11 +46,14 @@ from pvkg.query import load_queries
 VNU_JAR = NPM_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 VNU_TIMEOUT_S = 300
 AXE_TIMEOUT_MS = 30_000
-# Pages beside the study and question pages: the start page, the ontology, a concept, a finding, a scheme, a term of
-# another vocabulary (/resource?iri=), the editor, a page of a long answer (with its links to the other pages), the
-# comparison of studies (the form alone, and three studies compared) and a page that is not there (the error page,
-# answered with 404)
-SERVED = ["/", "/ontology", "/id/value/transparency", "/id/finding/luna2024-01", "/id/scheme/values",
+# Pages beside the study and question pages: the start page, the ontology, concepts (one the editors placed, one
+# with narrower concepts, a factor category), findings (a first-hand one, a second-hand one, one with an editors'
+# note), a person, a scheme, a term of another vocabulary (/resource?iri=), the editor, a page of a long answer (with
+# its links to the other pages), the comparison of studies (the form alone, and three studies compared) and a page
+# that is not there (the error page, answered with 404)
+SERVED = ["/", "/ontology", "/id/value/transparency", "/id/value/open-government-capabilities",
+          "/id/factor/managerial", "/id/finding/luna2024-01", "/id/finding/smsf-22", "/id/finding/smsf-23",
+          "/id/person/luna-dolores-e", "/id/scheme/values",
           "/resource?" + urllib.parse.urlencode({"iri": "http://www.w3.org/2004/02/skos/core#Concept"}),
           "/editor", "/queries/evidence?concept=value%3Atransparency", "/queries/concept-support?limit=20&offset=20",
           "/compare", "/compare?study=luna-2024&study=social-media-service-factors&study=mergel-2016",

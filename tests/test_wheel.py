@@ -35,7 +35,8 @@ def test_wheel_contains_the_data_files(wheel):
     for path in ("templates/base.html", "templates/resource.html", "static/pvkg.css", "static/editor.js",
                  "static/vendor/yasgui/yasgui.min.js", "static/vendor/yasgui/yasgui.min.css",
                  "static/vendor/yasgui/LICENSE", "templates/docs_index.html", "templates/report.html",
-                 "templates/compare.html"):
+                 "templates/compare.html", "templates/resource_macros.html", "templates/view_study.html",
+                 "templates/view_finding.html", "templates/view_concept.html"):
         assert f"pvkg/{path}" in names, path
 
 
