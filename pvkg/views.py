@@ -345,6 +345,7 @@ class StudyView:
     cites: list[CitedWork]
     # links to other views of the study, shown beside its citation (a comparison page adds one)
     actions: list[tuple[str, str]] = field(default_factory=list)
+    encoded_from: list[URIRef] = field(default_factory=list)  # where pvkg's encoders read it (source-url)
     names: dict[str, str] = field(default_factory=dict)  # names of its authors and venue, for the labels
 
     @property
@@ -418,6 +419,7 @@ def study_view(iri: str, outgoing: list[tuple[Node | None, ...]], rows: dict[str
         if is_study else []
     return StudyView(
         iri=URIRef(iri), is_study=is_study, citation=_citation(own, names), actions=actions,
+        encoded_from=_sorted_iris(own.get(PVKG.encodedFrom, [])),
         known_from=_first(own.get(PVKG.knownFrom, [])), revision_of=_first(own.get(PROV.wasRevisionOf, [])),
         questions=questions, design=Part(design, parts.get(design, {})) if design is not None else None,
         context=context_view, groups=grouped(finding_views(rows["findings"])),

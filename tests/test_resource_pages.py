@@ -347,3 +347,15 @@ def test_the_views_are_the_same_on_every_engine(seed_build, corpus, other_engine
         view = _view(oxigraph, str(iri))
         assert view is not None and _shown(view) == _shown(_view(other_engine, str(iri))), iri
     assert _view(oxigraph, str(concept_iri("value:transparency"))).findings > 0
+
+
+def test_a_study_page_says_where_its_encoders_read_it(seed_build):
+    """source-url reaches the graph as pvkg:encodedFrom; the study's view shows it as the record's provenance."""
+    graph = Graph()
+    for triple in seed_build.graph:
+        graph.add(triple)
+    read_at = URIRef("https://doi.org/10.1016/j.giq.2024.101928")
+    graph.add((work_iri("luna-2024"), PVKG.encodedFrom, read_at))
+    view = _view(OxigraphStore.from_graph(graph), str(work_iri("luna-2024")))
+    assert view.encoded_from == [read_at]
+    assert _view(OxigraphStore.from_graph(seed_build.graph), str(work_iri("luna-2024"))).encoded_from == []
