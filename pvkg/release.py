@@ -316,9 +316,10 @@ def write_release(build: Build, out_dir: Path, changelog: Path, lang: str = "en"
     del parts
     stages.start(f"describing the {len(written)} graph files (VoID and DCAT)")
     written.append(write_description(build.triples, out_dir, list(written)))  # the graph's files, not the rest
-    context = out_dir / resources.context_file().name
-    write_atomic(context, resources.context_file().read_bytes())
-    written.append(context)
+    # files shipped as they are: the JSON-LD context the exports name, the JSON Schema of study files
+    shipped = {out_dir / f.name: f.read_bytes() for f in (resources.context_file(), resources.study_schema_file())}
+    write_all_atomic(shipped)
+    written += list(shipped)
     robot = {out_dir / ROBOT_FOLDER / f.name: f.read_bytes() for f in resources.robot_report_files()}
     write_all_atomic(robot)
     written += list(robot)

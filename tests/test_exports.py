@@ -399,9 +399,10 @@ def test_release_writes_every_format_void_docs_report_and_changelog(cli, tmp_pat
                             "--changelog", changelog)
     assert code == 0, err
     assert f"Released pvkg {__version__}" in stdout
-    for name in [*RELEASE_GRAPH_FILES, "pvkg.nanopub.trig", "context.jsonld", "void.ttl", "CHANGELOG.md",
-                 "docs/index.html", "report/index.html"]:
+    for name in [*RELEASE_GRAPH_FILES, "pvkg.nanopub.trig", "context.jsonld", "study-file.schema.json", "void.ttl",
+                 "CHANGELOG.md", "docs/index.html", "report/index.html"]:
         assert (out / name).is_file(), name
+    assert (out / "study-file.schema.json").read_bytes() == resources.study_schema_file().read_bytes()
     whole = Graph().parse(out / "pvkg.ttl")
     fmt_of = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld", "rdf": "rdfxml", "trig": "trig"}
     for name in RELEASE_GRAPH_FILES:
