@@ -31,8 +31,10 @@ def _called_name(node: ast.Call) -> str:
     return ""
 
 
-# the one place that starts a program: HermiT's Java, from an argument list (no shell), with pvkg's own files
-STARTS_A_PROGRAM = {("reason.py", "_hermit")}
+# the places that start a program, each from an argument list (no shell): HermiT's Java, with pvkg's own files;
+# git, for `pvkg diff REV` (a revision is resolved with --end-of-options, one starting with '-' refused, and the
+# archive asked for by its commit hash)
+STARTS_A_PROGRAM = {("reason.py", "_hermit"), ("builddiff.py", "_git")}
 
 
 def test_no_code_evaluates_or_shells_out_with_text():
