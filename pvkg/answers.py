@@ -37,7 +37,7 @@ from pathlib import Path
 
 from .answerfiles import INDEX, StoredAnswer, remove_answer
 from .errors import WriteError
-from .export import make_folder
+from .files import make_folder
 from .pipeline import BUILT_BY_FILE, code_fingerprint
 from .query import SortKey
 from .workers import QueryFailure, QueryPool

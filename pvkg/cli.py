@@ -17,7 +17,7 @@ import typer
 from . import __version__, pipeline, resources
 from .changes import DIFF_FORMATS, render_diff, since_last_build
 from .errors import InputError, PvkgError, UsageError, printable
-from .export import (
+from .files import (
     check_folder,
     check_replaceable,
     keeping_inputs,
@@ -637,7 +637,7 @@ def new(
     """Write a starter study file into OUT, named after its id: the bibliographic record from one entry of a
     reference manager's export (BibTeX, RIS or CSL-JSON), `findings: []` and hints of what to add next; without
     an entry, a commented skeleton of every field. Never replaces a file."""
-    from .export import write_new
+    from .files import write_new
     from .starter import already_exists, new_study
 
     given = [(fmt, path) for fmt, path in (("bibtex", bibtex), ("ris", ris), ("csl-json", csl_json)) if path]

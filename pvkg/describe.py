@@ -19,8 +19,9 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
 
 from . import __version__, resources
-from .export import Triple, TripleList, TurtleWriter, prefix_map, write_atomic
+from .files import write_atomic
 from .namespaces import BASE, PVKG
+from .rdftext import Triple, TripleList, TurtleWriter, prefix_map
 
 DATASET = URIRef(BASE + "id/dataset")
 DESCRIPTION_FILE = "void.ttl"

@@ -32,9 +32,9 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from .export import Compactor, write_atomic
-from .load import PREFIXES
-from .namespaces import BASE, ID, ONTOLOGY_IRI, PVKG, VANN
+from .files import write_atomic
+from .namespaces import BASE, ID, ONTOLOGY_IRI, PREFIXES, PVKG, VANN
+from .rdftext import Compactor
 
 INDEX = "index.html"
 LABEL_LANGUAGE = "en"

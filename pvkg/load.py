@@ -21,20 +21,18 @@ from .namespaces import (
     BIBO,
     CITO,
     CONCEPT_PREFIXES,
-    CPSV,
-    CV,
     DIRECTIONS,
     EU_COUNTRY_SCHEME,
     FINDING_KINDS,
     INFERENCES,
     LEVELS,
     ONTOLOGY_IRI,
+    PREFIXES,
     PROV,
     PVKG,
     STATUSES,
     STRENGTHS,
     SUPPORT,
-    VANN,
     Terms,
     city_iri,
     concept_iri,
@@ -46,13 +44,6 @@ from .namespaces import (
     work_iri,
 )
 from .studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work, display_name
-
-PREFIXES = {
-    "pvkg": PVKG._NS, "id": URIRef("https://w3id.org/pvkg/id/"), "owl": OWL, "rdf": RDF, "rdfs": RDFS,
-    "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": URIRef("http://www.w3.org/ns/prov#"), "bibo": BIBO,
-    "cito": CITO, "foaf": FOAF, "cv": CV, "cpsv": CPSV, "vann": VANN,
-    "country": URIRef("http://publications.europa.eu/resource/authority/country/"),
-}
 
 
 def bind_prefixes(graph: Graph) -> Graph:

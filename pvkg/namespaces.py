@@ -9,8 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from rdflib import Namespace, URIRef
-from rdflib.namespace import DefinedNamespace
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, Namespace, URIRef
+from rdflib.namespace import DCTERMS, FOAF, DefinedNamespace
 
 BASE = "https://w3id.org/pvkg/"
 ONTOLOGY_IRI = URIRef(BASE + "ontology")
@@ -218,3 +218,12 @@ def country_iri(code: str) -> URIRef:
 
 def city_iri(city_id: str) -> URIRef:
     return ID[f"place/{city_id}"]
+
+
+# the prefixes pvkg's Turtle, its pages and its docs write
+PREFIXES = {
+    "pvkg": PVKG._NS, "id": URIRef("https://w3id.org/pvkg/id/"), "owl": OWL, "rdf": RDF, "rdfs": RDFS,
+    "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS, "prov": URIRef("http://www.w3.org/ns/prov#"), "bibo": BIBO,
+    "cito": CITO, "foaf": FOAF, "cv": CV, "cpsv": CPSV, "vann": VANN,
+    "country": URIRef("http://publications.europa.eu/resource/authority/country/"),
+}

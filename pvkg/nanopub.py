@@ -22,8 +22,8 @@ from rdflib.term import Node
 
 from .describe import DATASET, fixed_description
 from .errors import UsageError
-from .export import Progress, Triple, TripleSource, TurtleWriter, as_source, no_progress, prefix_map
 from .namespaces import BASE, PVKG
+from .rdftext import Progress, Triple, TripleSource, TurtleWriter, as_source, no_progress, prefix_map
 
 NP = Namespace("http://www.nanopub.org/nschema#")
 NPX = Namespace("http://purl.org/nanopub/x/")

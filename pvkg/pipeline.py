@@ -18,9 +18,10 @@ from . import __version__, resources
 from .changes import HOLDINGS_FILE, HoldingChanges, Record, changes_since, read_record, record_of
 from .describe import DESCRIPTION_FILE, dataset_description, description_bytes
 from .errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
-from .export import remove_leftovers, turtle_bytes, write_all_atomic
+from .files import remove_leftovers, write_all_atomic
 from .load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from .quality import check_files, load_checks, require_quality
+from .rdftext import turtle_bytes
 from .reason import ConsistencyReport, ModuleCheck, ProofCache, check_consistency
 from .studies import Corpus, read_corpus, study_files
 from .turtleblocks import BLOCKS_FILE, TurtleBlocks, turtle_of

@@ -22,9 +22,9 @@ from rdflib.term import Node
 
 from . import resources
 from .errors import QualityError
-from .export import Compactor, Progress, no_progress, prefix_map
 from .load import SourceMap
 from .query import CannedQuery, QueryError, parse_query_file, run_query
+from .rdftext import Compactor, Progress, no_progress, prefix_map
 from .store import OxigraphStore, Store
 
 QC_FOLDER = "qc"  # under queries/

@@ -46,8 +46,9 @@ from rdflib.term import Node
 
 from . import __version__
 from .errors import ReasonerError
-from .export import nt_term, write_atomic
+from .files import write_atomic
 from .load import DataParts, Triple
+from .rdftext import nt_term
 
 HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
 JAVA_HEAP = "-Xmx1g"  # per Java process; a batch of BATCH_LINES lines needs a few hundred MB

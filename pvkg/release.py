@@ -26,28 +26,13 @@ from rdflib.term import Node
 from . import __version__, resources
 from .describe import write_description
 from .errors import PvkgError, UsageError, display_path
-from .export import (
-    EXTENSIONS,
-    GRAPH_FORMATS,
-    GRAPH_WRITERS,
-    PAGE_FOLDERS,
-    Progress,
-    Triple,
-    TripleSource,
-    UnionSource,
-    as_source,
-    check_replaceable,
-    encoded,
-    no_progress,
-    replace_folder,
-    trig_chunks,
-    write_all_atomic,
-    write_atomic,
-)
+from .export import EXTENSIONS, GRAPH_FORMATS, GRAPH_WRITERS
+from .files import PAGE_FOLDERS, check_replaceable, encoded, replace_folder, write_all_atomic, write_atomic
 from .load import load_ontology
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG
 from .nanopub import check_created, nanopub_chunks
 from .pipeline import GRAPH_FILE, Build, Stages, load_built, write_build
+from .rdftext import Progress, Triple, TripleSource, UnionSource, as_source, no_progress, trig_chunks
 from .store import rdflib_term
 
 WHAT = ("all", "ontology", "data")

@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from . import __version__
 from .errors import PvkgError
-from .export import write_atomic
+from .files import write_atomic
 from .pages import render
 from .query import QueryError, QueryResult, bind_parameters, load_queries, run_query
 from .sparql import substitute

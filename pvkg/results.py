@@ -15,9 +15,9 @@ from xml.sax.saxutils import escape, quoteattr
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from .export import nt_term
 from .namespaces import ID
 from .query import QueryResult
+from .rdftext import nt_term
 
 FORMATS = ("table", "csv", "tsv", "json", "md")
 

@@ -51,7 +51,8 @@ from .caching import CachingHeaders
 from .describe import DATASET, DESCRIPTION_FILE, description_bytes
 from .docs import documented_terms
 from .errors import PvkgError, UsageError
-from .export import GRAPH_FORMATS, PAGE_FOLDERS, jsonld_bytes, write_atomic
+from .export import GRAPH_FORMATS, jsonld_bytes
+from .files import PAGE_FOLDERS, write_atomic
 from .namespaces import BASE, ONTOLOGY_IRI, PVKG, finding_iri, work_iri
 from .query import (
     CannedQuery,

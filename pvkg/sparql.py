@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rdflib import Literal
 
-from .export import nt_term
+from .rdftext import nt_term
 
 # Terminals of the SPARQL 1.1 grammar (section 19.8), as regular expressions
 _PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from .errors import InputError, Problem, UsageError, display_path
+from .files import check_folder
 from .namespaces import SLUG_PATTERN
 from .resources import study_schema_file
 from .studies import DOI, ET_AL, LANG_TAG, URL, did_you_mean, shows_something, study_files
@@ -684,8 +685,6 @@ def already_exists(target: Path, sid: str) -> UsageError:
 def check_free(out: Path, sid: str, doi: str | None) -> None:
     """Refuse a study that `out` already holds: a file of its name (UsageError), a study or work with its id or
     its DOI (InputError at that record's line)."""
-    from .export import check_folder  # the writing layer's own check (imported late: it brings rdflib)
-
     check_folder(out)
     target = out / f"{sid}.yaml"
     if target.exists() or target.is_symlink():

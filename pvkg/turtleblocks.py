@@ -19,8 +19,9 @@ from pathlib import Path
 
 from rdflib import URIRef
 
-from .export import Progress, TripleList, TurtleWriter, no_progress, prefix_map, write_atomic
+from .files import write_atomic
 from .load import Triple
+from .rdftext import Progress, TripleList, TurtleWriter, no_progress, prefix_map
 
 BLOCKS_FILE = "turtle-blocks.json"  # in the build's cache folder
 _SEPARATOR = b"\n\n"  # between two blocks; the last is followed by a line break

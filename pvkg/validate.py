@@ -32,8 +32,9 @@ from rdflib.util import from_n3
 
 from . import __version__, resources
 from .errors import Problem
-from .export import Progress, no_progress, nt_term, write_atomic
+from .files import write_atomic
 from .load import DataParts, SourceMap, Triple
+from .rdftext import Progress, no_progress, nt_term
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 

@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from terminal import counted, on_a_terminal, shown_lines
 
 from pvkg import resources
-from pvkg.export import write_atomic
+from pvkg.files import write_atomic
 from pvkg.quality import load_checks
 
 

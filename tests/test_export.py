@@ -10,7 +10,7 @@ from rdflib import RDF, BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from pvkg.export import turtle_bytes
+from pvkg.rdftext import turtle_bytes
 from pvkg.store import rdflib_term
 
 # A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.

@@ -26,9 +26,10 @@ from test_export import awkward_graph
 from pvkg import __version__, resources
 from pvkg.describe import dataset_description
 from pvkg.errors import PvkgError
-from pvkg.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes, turtle_bytes
+from pvkg.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes
 from pvkg.load import load_ontology
 from pvkg.nanopub import MAX_TRIPLES, NP, nanopublications
+from pvkg.rdftext import turtle_bytes
 from pvkg.release import (
     EXPORT_FORMATS,
     WHAT,

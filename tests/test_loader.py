@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from pvkg import resources
 from pvkg.cli import app
 from pvkg.errors import InputError
-from pvkg.export import CONTEXT_IRI, jsonld_bytes, ntriples_bytes, rdfxml_bytes, turtle_bytes
+from pvkg.export import CONTEXT_IRI, jsonld_bytes, rdfxml_bytes
 from pvkg.pipeline import build_graph
+from pvkg.rdftext import ntriples_bytes, turtle_bytes
 from pvkg.studies import read_corpus
 
 DATA = Path(__file__).parent / "data"

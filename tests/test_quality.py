@@ -11,9 +11,9 @@ from rdflib import RDF, SKOS, Graph, Literal, URIRef
 
 from pvkg import quality, resources
 from pvkg.errors import PvkgError, QualityError
-from pvkg.export import turtle_bytes
 from pvkg.quality import QualityProblem, check_quality, load_checks, quality_store, require_quality
 from pvkg.query import QueryError, load_queries
+from pvkg.rdftext import turtle_bytes
 from pvkg.store import RdflibStore
 
 DATA = Path(__file__).parent / "data" / "qc"

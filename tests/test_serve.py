@@ -438,8 +438,8 @@ def test_every_link_on_the_site_resolves(server):
 
 
 def test_serve_proxies_a_remote_endpoint(oxigraph_server, seed_build, tmp_path, embedded):  # noqa: F811
-    from pvkg.export import turtle_bytes
     from pvkg.publish import publish
+    from pvkg.rdftext import turtle_bytes
 
     built = tmp_path / "pvkg.ttl"
     built.write_bytes(turtle_bytes(list(seed_build.graph)))

@@ -274,7 +274,7 @@ def test_a_file_that_appears_while_the_starter_is_made_is_kept(tmp_path):
     """The file is linked into place, which fails if one of its name is there by then: never replaced, and
     nothing of the write left behind."""
     from pvkg.errors import UsageError
-    from pvkg.export import write_new
+    from pvkg.files import write_new
 
     path = tmp_path / "doe-2025.yaml"
     path.write_text("id: theirs\n", encoding="utf-8")

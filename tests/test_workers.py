@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pvkg.export import turtle_bytes
+from pvkg.rdftext import turtle_bytes
 from pvkg.store import SelectResult
 from pvkg.workers import QueryFailure, QueryPool, StoreSource
 
