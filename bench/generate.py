@@ -12,7 +12,7 @@ the first study that uses it), and later studies reuse them, so the concept grap
 
 The number of studies is chosen so that the built graph (ontology + vocabulary + data, what `pvkg build`
 prints as "triples") has about `target_triples` triples: every synthetic study's triples are counted as it
-is made, mirroring pvkg/load.py, on top of the triples of the ontology, vocabulary and seed studies.
+is made, mirroring pvkg/build/load.py, on top of the triples of the ontology, vocabulary and seed studies.
 
 Output depends only on the seed: one random.Random drives every choice, and nothing iterates over a set.
 The YAML is written as text (no emitter round trip), quoting every scalar that plain style would misread.
@@ -427,8 +427,8 @@ def base_triples() -> int:
     written rather than stopping the benchmark."""
     try:
         from pvkg import resources
-        from pvkg.load import corpus_to_graph, load_ontology
-        from pvkg.studies import read_corpus
+        from pvkg.build.load import corpus_to_graph, load_ontology
+        from pvkg.build.studies import read_corpus
 
         data, _ = corpus_to_graph(read_corpus([SEED_STUDIES], resources.vocabulary_files()))
         return len(load_ontology() + data)
@@ -439,7 +439,7 @@ def base_triples() -> int:
 
 
 # ------------------------------------------------------------------------------------------------------
-# Triples: what pvkg/load.py makes of a study, counted without building it
+# Triples: what pvkg/build/load.py makes of a study, counted without building it
 # ------------------------------------------------------------------------------------------------------
 
 

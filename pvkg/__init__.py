@@ -1,8 +1,19 @@
-"""pvkg: the public-value knowledge graph of digital government."""
+"""pvkg: the public-value knowledge graph of digital government.
 
-from importlib.metadata import PackageNotFoundError, version
+From Python: `pvkg.build_graph`, `pvkg.validate`, `pvkg.queries`, `pvkg.ask` and `pvkg.export_graph` (pvkg/api.py),
+kept stable from one version to the next; the modules behind them may change. They are loaded when first used,
+so that `import pvkg` (and the command's start) stays light.
+"""
 
-try:
-    __version__ = version("pvkg")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from pvkg.version import __version__
+
+_API = ("ask", "build_graph", "export_graph", "queries", "validate")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from pvkg import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'pvkg' has no attribute {name!r}")

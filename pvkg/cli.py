@@ -14,10 +14,11 @@ from typing import Annotated
 
 import typer
 
-from . import __version__, pipeline, resources
-from .changes import DIFF_FORMATS, render_diff, since_last_build
-from .errors import InputError, PvkgError, UsageError, printable
-from .files import (
+from pvkg import resources
+from pvkg.build import pipeline
+from pvkg.build.holdings import since_last_build
+from pvkg.errors import InputError, PvkgError, UsageError, printable
+from pvkg.files import (
     check_folder,
     check_replaceable,
     keeping_inputs,
@@ -26,13 +27,15 @@ from .files import (
     write_atomic,
     write_stream,
 )
-from .namespaces import DEFAULT_GRAPH
-from .progress import shown_stages
-from .publish import publish as publish_graph
-from .query import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
-from .remote import DEFAULT_MAX_ROWS, Endpoint
-from .results import FORMATS, render
-from .store import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, TimeLimitedStore, check_engine, open_built
+from pvkg.namespaces import DEFAULT_GRAPH
+from pvkg.progress import shown_stages
+from pvkg.publish.publish import publish as publish_graph
+from pvkg.query.changes import DIFF_FORMATS, render_diff
+from pvkg.sparql.queries import answers, bind_parameters, check_concepts, get_query, load_queries, run_query
+from pvkg.sparql.remote import DEFAULT_MAX_ROWS, Endpoint
+from pvkg.sparql.results import FORMATS, render
+from pvkg.sparql.stores import DEFAULT_ENGINE, ENGINES, EndpointStore, Store, TimeLimitedStore, check_engine, open_built
+from pvkg.version import __version__
 
 app = typer.Typer(
     name="pvkg",
@@ -160,8 +163,8 @@ def schema(
 ) -> None:
     """Print the JSON Schema of study files, which editors use to complete and check them as you type (the
     file pvkg ships is schema/study-file.schema.json; a study file names it on its first line)."""
-    from .studies import concept_ids_by_prefix, read_corpus, vocabulary_concept_ids
-    from .studyformat import schema_text
+    from pvkg.build.studies import concept_ids_by_prefix, read_corpus, vocabulary_concept_ids
+    from pvkg.build.studyformat import schema_text
 
     if studies is None:
         concepts = vocabulary_concept_ids()
@@ -190,7 +193,7 @@ def concepts(
 ) -> None:
     """Look up concept ids for a study file: each concept's labels, scheme, broader concepts, the file and line
     that declare it, and how many findings name it. Read from the study and vocabulary files, without a build."""
-    from .concepts import find_concepts
+    from pvkg.build.concepts import find_concepts
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
@@ -237,7 +240,7 @@ def diff(
     """Compare two builds in a researcher's terms: studies, findings, concepts and persons added, removed or
     changed (and what changed), and the canned queries whose answers changed. Exits 0 whether or not anything
     changed."""
-    from .builddiff import diff_builds
+    from pvkg.query.builddiff import diff_builds
 
     if fmt not in DIFF_FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(DIFF_FORMATS)}")
@@ -363,8 +366,8 @@ def compare(
 ) -> None:
     """Compare studies side by side: one column per study, one row per property (country, methods, sample,
     research questions, values, characteristics, factors and links found, each finding with its support)."""
-    from .compare import compare as compare_studies
-    from .compare import listing_text, studies_table
+    from pvkg.query.compare import compare as compare_studies
+    from pvkg.query.compare import listing_text, studies_table
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
@@ -475,7 +478,15 @@ def serve(
 ) -> None:
     """Serve the graph over HTTP: a read-only SPARQL endpoint at /sparql, the canned queries as a REST API at
     /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
-    from .serve import ServeSettings, allow_connections, check_base_url, check_port, create_app, run, store_source
+    from pvkg.serve.app import (
+        ServeSettings,
+        allow_connections,
+        check_base_url,
+        check_port,
+        create_app,
+        run,
+        store_source,
+    )
 
     if min(timeout, answer_timeout, answer_disk, max_rows, max_answer_chars, max_connections, idle_timeout,
            max_header_bytes) <= 0 or workers < 0 or worker_memory < 0:
@@ -525,7 +536,7 @@ def export(
 ) -> None:
     """Write the built graph, its ontology or its data in one RDF format; the same graph always gives the
     same bytes."""
-    from .release import check_export, export_built
+    from pvkg.publish.release import check_export, export_built
 
     check_export(what, fmt, created)
     with _inputs_kept(studies, dist / pipeline.GRAPH_FILE):
@@ -551,7 +562,7 @@ def docs(
 ) -> None:
     """Write HTML documentation of the ontology and its concept schemes (classes, properties, definitions,
     labels in every language, domains and ranges, concept hierarchies). OUT is replaced whole."""
-    from .docs import write_docs
+    from pvkg.publish.docs import write_docs
 
     def write(path: Path, result: pipeline.Build | None, folder: Path) -> list[Path]:
         return write_docs(result.graph if result is not None else pipeline.load_built(path), folder)
@@ -569,7 +580,7 @@ def report(
 ) -> None:
     """Write the evidence report: a static HTML page with figures of what the studies found (values and the
     characteristics behind them, drivers and barriers, studies by country and method). OUT is replaced whole."""
-    from .report import write_report
+    from pvkg.publish.report import write_report
 
     def write(path: Path, result: pipeline.Build | None, folder: Path) -> list[Path]:
         store = open_built(path, DEFAULT_ENGINE, result.graph if result is not None else None)
@@ -603,7 +614,7 @@ def release(
     """Build, validate and check the graph, then write a release into OUT: the graph in every format (all,
     ontology, data), the findings as nanopublications, VoID/DCAT, the JSON-LD context, the ontology
     documentation, the evidence report and this version's CHANGELOG entry."""
-    from .release import check_release, write_release
+    from pvkg.publish.release import check_release, write_release
 
     # A release folder is a deliverable: it may hold none of the files the release is made from (a release
     # into a checkout's root would replace its CHANGELOG.md)
@@ -637,8 +648,8 @@ def new(
     """Write a starter study file into OUT, named after its id: the bibliographic record from one entry of a
     reference manager's export (BibTeX, RIS or CSL-JSON), `findings: []` and hints of what to add next; without
     an entry, a commented skeleton of every field. Never replaces a file."""
-    from .files import write_new
-    from .starter import already_exists, new_study
+    from pvkg.build.starter import already_exists, new_study
+    from pvkg.files import write_new
 
     given = [(fmt, path) for fmt, path in (("bibtex", bibtex), ("ris", ris), ("csl-json", csl_json)) if path]
     if len(given) > 1:

@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-from .errors import CREATE_FOLDER, PvkgError, UsageError, WriteError, display_path, file_in_the_way
+from pvkg.errors import CREATE_FOLDER, PvkgError, UsageError, WriteError, display_path, file_in_the_way
 
 # ------------------------------------------------------------------------------------------------------
 # Writing files: the one layer every output of pvkg goes through. It writes atomically, turns an OSError

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .errors import printable
-from .pipeline import Stages
+from pvkg.build.pipeline import Stages
+from pvkg.errors import printable
 
 
 def _counted(task: Task) -> bool:

@@ -22,7 +22,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
-from .namespaces import PREFIXES
+from pvkg.namespaces import PREFIXES
 
 try:
     import fcntl

@@ -11,6 +11,11 @@ _CHECKOUT_DIR = _PACKAGE_DIR.parent
 _WHEEL_DATA_DIR = _PACKAGE_DIR / "data"
 
 
+def package_dir() -> Path:
+    """The folder of the pvkg package (its templates and static files live there)."""
+    return _PACKAGE_DIR
+
+
 def data_dir(name: str) -> Path:
     """The folder of one kind of data file: 'ontology', 'shapes', 'queries', 'vocabulary', 'studies' or
     'schema'."""
@@ -43,7 +48,7 @@ def shapes_files() -> list[Path]:
 
 
 def study_schema_file() -> Path:
-    """The JSON Schema of study files (pvkg/studyformat.py makes it; `pvkg schema` prints it)."""
+    """The JSON Schema of study files (pvkg/build/studyformat.py makes it; `pvkg schema` prints it)."""
     return data_dir("schema") / "study-file.schema.json"
 
 

@@ -12,7 +12,8 @@ import pytest
 from browser import browser, page  # noqa: F401  (fixtures: defined here once, so one browser per session)
 from typer.testing import CliRunner
 
-from pvkg import pipeline, resources
+from pvkg import resources
+from pvkg.build import pipeline
 from pvkg.cli import app
 
 REPO = Path(__file__).resolve().parents[1]

@@ -100,7 +100,7 @@ def test_concepts_refuse_an_unknown_scheme_and_say_when_nothing_matches():
 
 
 def test_concept_look_up_ignores_accents():
-    from pvkg.concepts import _folded
+    from pvkg.build.concepts import _folded
 
     assert _folded("Participación Ciudadana") == _folded("participacion ciudadana") == "participacion ciudadana"
 

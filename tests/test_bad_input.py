@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_loader import DATA, GOOD, assert_refused, run_pvkg, seed_corpus
 
-from pvkg.studies import MAX_FILE_BYTES
+from pvkg.build.studies import MAX_FILE_BYTES
 
 
 def _link(target: str, link: Path) -> None:

@@ -15,8 +15,8 @@ from rdflib.compare import isomorphic
 from terminal import counted, on_a_terminal, shown_lines
 
 from pvkg import resources
+from pvkg.build.quality import load_checks
 from pvkg.files import write_atomic
-from pvkg.quality import load_checks
 
 
 def _build_in_process(out: Path, seed: str) -> bytes:
@@ -185,7 +185,7 @@ def test_a_build_piped_or_logged_shows_no_progress(tmp_path):
 def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypatch):
     """Above pipeline.REASONER_NOTE_TRIPLES (lowered here to below the seed graph's size), the build says how
     large the graph is and that --no-reason skips the reasoner, piped or not; below it, nothing."""
-    from pvkg import pipeline
+    from pvkg.build import pipeline
 
     code, _, stderr = cli("build", "--out", tmp_path)
     assert code == 0 and stderr == ""
@@ -199,7 +199,7 @@ def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypat
 
 def test_a_command_that_builds_first_says_how_to_skip_the_reasoner(cli, tmp_path, monkeypatch):
     """`pvkg query` has no --no-reason: the note names the build that skips the reasoner instead."""
-    from pvkg import pipeline
+    from pvkg.build import pipeline
 
     monkeypatch.setattr(pipeline, "REASONER_NOTE_TRIPLES", 1000)
     code, _, stderr = cli("query", "studies", "--out", tmp_path)

@@ -1,5 +1,6 @@
-"""`pvkg diff OLD NEW` and the build summary's tally against the last build (pvkg.changes, pvkg.builddiff): real
-builds of copies of the seed studies, edited as a researcher would, and a real git repository."""
+"""`pvkg diff OLD NEW` and the build summary's tally against the last build (pvkg.query.changes,
+pvkg.query.builddiff): real builds of copies of the seed studies, edited as a researcher would, and a real git
+repository."""
 
 from __future__ import annotations
 
@@ -254,7 +255,7 @@ def test_bad_format_is_a_usage_error(builds, cli):
 
 
 def test_a_concepts_label_and_broader_concept_changed(tmp_path, cli):
-    from pvkg import pipeline
+    from pvkg.build import pipeline
 
     studies, out = tmp_path / "studies", tmp_path / "out"
     shutil.copytree(STUDIES, studies)
@@ -305,7 +306,7 @@ def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
 def test_text_from_the_study_files_can_neither_forge_nor_turn_a_line(tmp_path, cli):
     """A statement holding a bidi override (and a line break, which the reader folds) is shown on its own line,
     the override escaped."""
-    from pvkg import pipeline
+    from pvkg.build import pipeline
 
     studies, out = tmp_path / "studies", tmp_path / "out"
     shutil.copytree(STUDIES, studies)
@@ -329,7 +330,7 @@ def test_the_rows_of_a_changed_answer_are_those_rdflib_finds_on_one_graph_only(b
     exactly the rows the diff reports."""
     from rdflib import Graph
 
-    from pvkg.query import canned_text, get_query
+    from pvkg.sparql.queries import canned_text, get_query
 
     old, new, _, _ = builds
     text = canned_text(get_query("studies"), {})

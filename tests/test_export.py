@@ -11,7 +11,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
 from pvkg.rdftext import turtle_bytes
-from pvkg.store import rdflib_term
+from pvkg.sparql.stores import rdflib_term
 
 # A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")

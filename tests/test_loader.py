@@ -18,12 +18,12 @@ from rdflib import Graph, Literal, URIRef
 from typer.testing import CliRunner
 
 from pvkg import resources
+from pvkg.build.pipeline import build_graph
+from pvkg.build.studies import read_corpus
 from pvkg.cli import app
 from pvkg.errors import InputError
-from pvkg.export import CONTEXT_IRI, jsonld_bytes, rdfxml_bytes
-from pvkg.pipeline import build_graph
+from pvkg.publish.export import CONTEXT_IRI, jsonld_bytes, rdfxml_bytes
 from pvkg.rdftext import ntriples_bytes, turtle_bytes
-from pvkg.studies import read_corpus
 
 DATA = Path(__file__).parent / "data"
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))

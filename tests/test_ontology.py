@@ -10,7 +10,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from pvkg import resources
-from pvkg.load import load_ontology
+from pvkg.build.load import load_ontology
 from pvkg.namespaces import CONCEPT_PREFIXES, ONTOLOGY_IRI, PVKG, VANN
 
 DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)

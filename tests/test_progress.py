@@ -12,7 +12,7 @@ from conftest import REPO
 from rich.progress import Progress
 from terminal import counted, on_a_terminal, shown_lines
 
-from pvkg import pipeline
+from pvkg.build import pipeline
 from pvkg.progress import _Count
 
 

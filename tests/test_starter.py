@@ -2,7 +2,7 @@
 
 The samples in tests/data/starter/ are written as Zotero, Crossref and hand-made BibTeX files give them:
 LaTeX escapes, braces, several authors, CRLF line ends, a DOI given as a URL. Every starter file is read back
-by pvkg's own reader (pvkg.studies.read_corpus), and validated with `pvkg validate` beside the seed studies."""
+by pvkg's own reader (pvkg.build.studies.read_corpus), and validated with `pvkg validate` beside the seed studies."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pvkg import resources
+from pvkg.build.starter import BLOCK, FLOW, ITEM, NESTED, clean, yaml_scalar
+from pvkg.build.studies import read_corpus
+from pvkg.build.studyformat import STUDY
 from pvkg.errors import InputError
-from pvkg.starter import BLOCK, FLOW, ITEM, NESTED, clean, yaml_scalar
-from pvkg.studies import read_corpus
-from pvkg.studyformat import STUDY
 from pvkg.yamlfile import load as load_yaml
 
 SAMPLES = REPO / "tests" / "data" / "starter"
@@ -230,7 +230,7 @@ def test_the_hints_point_at_sections_the_guide_has(cli, tmp_path):
 ])
 def test_the_usual_id(names, more, title, year, expected):
     """The id the seed studies have: the family names the author-year label names, then the year."""
-    from pvkg.starter import Entry, record_from, study_id
+    from pvkg.build.starter import Entry, record_from, study_id
 
     entry = Entry(key="k", kind="article", title=title, names=tuple(names), more_authors=more, date=year)
     assert study_id(record_from(entry, "bibtex")) == expected
@@ -426,7 +426,7 @@ def test_any_text_reads_back_as_written(text):
 
 
 def test_a_family_name_alone_of_several_words_ends_in_a_comma_as_the_reader_asks():
-    from pvkg.starter import _author
+    from pvkg.build.starter import _author
 
     assert _author("Van Dijk", "") == "Van Dijk," and _author("OECD", "") == "OECD"
     assert _author("Luna", "Dolores E.") == "Luna, Dolores E."

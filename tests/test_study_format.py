@@ -1,4 +1,4 @@
-"""The study-file format, declared once (pvkg/studyformat.py), and what follows from it: the reader's fields, the
+"""The study-file format, declared once (pvkg/build/studyformat.py), and what follows from it: the reader's fields, the
 published JSON Schema (checked with the `jsonschema` library, as editors' tools read it) and the field tables
 of docs/encoding.md. `PVKG_REGENERATE=1 pytest tests/test_study_format.py` writes the tables and the shipped
 schema anew after the declaration changed."""
@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from pvkg import resources
+from pvkg.build.studies import read_corpus, vocabulary_concept_ids
+from pvkg.build.studyformat import field_tables, schema_text
 from pvkg.errors import InputError
-from pvkg.studies import read_corpus, vocabulary_concept_ids
-from pvkg.studyformat import field_tables, schema_text
 from pvkg.yamlfile import LineList, LineMap
 from pvkg.yamlfile import load as load_yaml
 
@@ -52,7 +52,7 @@ def test_the_docs_field_tables_are_the_declarations():
     if REGEN:
         DOCS.write_text(written, encoding="utf-8")
         text = written
-    assert written == text, "docs/encoding.md's field tables differ from pvkg/studyformat.py: PVKG_REGENERATE=1"
+    assert written == text, "docs/encoding.md's field tables differ from pvkg/build/studyformat.py: PVKG_REGENERATE=1"
 
 
 def test_the_shipped_schema_is_the_one_pvkg_schema_makes():
@@ -139,7 +139,7 @@ def _minimal_with(tmp_path: Path, line: str) -> Path:
 def test_source_url_reaches_the_graph_as_the_encoding_s_provenance(tmp_path):
     from rdflib import URIRef
 
-    from pvkg.load import corpus_to_graph
+    from pvkg.build.load import corpus_to_graph
     from pvkg.namespaces import PVKG, work_iri
 
     path = _minimal_with(tmp_path, "source-url: https://doi.org/10.1016/j.giq.2010.03.001")
