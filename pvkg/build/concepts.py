@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rdflib import Literal
 
+from pvkg.build.studies import Concept, Corpus, read_corpus
 from pvkg.errors import UsageError
 from pvkg.namespaces import CONCEPT_PREFIXES, concept_iri
 from pvkg.sparql.queries import QueryResult
-from pvkg.build.studies import Concept, Corpus, read_corpus
 
 COLUMNS = ["id", "labels", "scheme", "broader", "declared", "findings", "iri"]
 

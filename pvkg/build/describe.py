@@ -18,11 +18,11 @@ from pathlib import Path
 from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
 
-from pvkg.version import __version__
 from pvkg import resources
 from pvkg.files import write_atomic
 from pvkg.namespaces import BASE, PVKG
 from pvkg.rdftext import Triple, TripleList, TurtleWriter, prefix_map
+from pvkg.version import __version__
 
 DATASET = URIRef(BASE + "id/dataset")
 DESCRIPTION_FILE = "void.ttl"

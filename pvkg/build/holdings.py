@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvkg.namespaces import slugify
 from pvkg.build.studies import Concept, Context, Corpus, Design, Finding, Study, Work, display_name
+from pvkg.namespaces import slugify
 
 HOLDINGS_FILE = "holdings.jsonl"  # in the build's cache folder (see Record.to_bytes)
 RECORD_FORMAT = 1  # a record of another format is no record: the build after an upgrade says so

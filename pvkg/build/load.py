@@ -15,11 +15,36 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL
 from rdflib.term import Node
 
-from pvkg.version import __version__
 from pvkg import resources
-from pvkg.errors import PvkgError
-from pvkg.namespaces import BIBO, CITO, CONCEPT_PREFIXES, DIRECTIONS, EU_COUNTRY_SCHEME, FINDING_KINDS, INFERENCES, LEVELS, ONTOLOGY_IRI, PREFIXES, PROV, PVKG, STATUSES, STRENGTHS, SUPPORT, Terms, city_iri, concept_iri, country_iri, finding_iri, part_iri, person_iri, venue_iri, work_iri
 from pvkg.build.studies import Concept, Context, Corpus, Design, Finding, LangText, Study, Where, Work, display_name
+from pvkg.errors import PvkgError
+from pvkg.namespaces import (
+    BIBO,
+    CITO,
+    CONCEPT_PREFIXES,
+    DIRECTIONS,
+    EU_COUNTRY_SCHEME,
+    FINDING_KINDS,
+    INFERENCES,
+    LEVELS,
+    ONTOLOGY_IRI,
+    PREFIXES,
+    PROV,
+    PVKG,
+    STATUSES,
+    STRENGTHS,
+    SUPPORT,
+    Terms,
+    city_iri,
+    concept_iri,
+    country_iri,
+    finding_iri,
+    part_iri,
+    person_iri,
+    venue_iri,
+    work_iri,
+)
+from pvkg.version import __version__
 
 
 def bind_prefixes(graph: Graph) -> Graph:

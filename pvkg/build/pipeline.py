@@ -14,19 +14,19 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from pvkg.version import __version__
 from pvkg import resources
-from pvkg.build.holdings import HOLDINGS_FILE, HoldingChanges, Record, changes_since, read_record, record_of
 from pvkg.build.describe import DESCRIPTION_FILE, dataset_description, description_bytes
-from pvkg.errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
-from pvkg.files import remove_leftovers, write_all_atomic
+from pvkg.build.holdings import HOLDINGS_FILE, HoldingChanges, Record, changes_since, read_record, record_of
 from pvkg.build.load import DataParts, SourceMap, Triple, corpus_to_parts, load_ontology
 from pvkg.build.quality import check_files, load_checks, require_quality
-from pvkg.rdftext import turtle_bytes
 from pvkg.build.reason import ConsistencyReport, ModuleCheck, ProofCache, check_consistency
 from pvkg.build.studies import Corpus, read_corpus, study_files
 from pvkg.build.turtleblocks import BLOCKS_FILE, TurtleBlocks, turtle_of
 from pvkg.build.validate import ValidationCache, ValidationReport, validate_parts
+from pvkg.errors import InconsistencyError, PvkgError, UsageError, ValidationError, display_path
+from pvkg.files import remove_leftovers, write_all_atomic
+from pvkg.rdftext import turtle_bytes
+from pvkg.version import __version__
 
 GRAPH_FILE = "pvkg.ttl"
 

@@ -21,10 +21,10 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from pvkg import resources
-from pvkg.errors import QualityError
 from pvkg.build.load import SourceMap
-from pvkg.sparql.queries import CannedQuery, QueryError, parse_query_file, run_query
+from pvkg.errors import QualityError
 from pvkg.rdftext import Compactor, Progress, no_progress, prefix_map
+from pvkg.sparql.queries import CannedQuery, QueryError, parse_query_file, run_query
 from pvkg.sparql.stores import OxigraphStore, Store
 
 QC_FOLDER = "qc"  # under queries/

@@ -44,11 +44,11 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.term import Node
 
-from pvkg.version import __version__
+from pvkg.build.load import DataParts, Triple
 from pvkg.errors import ReasonerError
 from pvkg.files import write_atomic
-from pvkg.build.load import DataParts, Triple
 from pvkg.rdftext import nt_term
+from pvkg.version import __version__
 
 HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
 JAVA_HEAP = "-Xmx1g"  # per Java process; a batch of BATCH_LINES lines needs a few hundred MB

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from pvkg.build.studies import DOI, ET_AL, URL, shows_something, study_files
 from pvkg.errors import InputError, Problem, UsageError, display_path
 from pvkg.files import check_folder
 from pvkg.namespaces import SLUG_PATTERN
 from pvkg.resources import study_schema_file
-from pvkg.build.studies import DOI, ET_AL, URL, shows_something, study_files
 from pvkg.text import LANG_TAG, did_you_mean
 from pvkg.yamlfile import LineMap, YAMLError
 from pvkg.yamlfile import load as load_yaml

@@ -21,10 +21,36 @@ from pathlib import Path
 from typing import Any
 
 from pvkg import resources
+from pvkg.build.studyformat import (
+    CHOICE,
+    CITED_WORK,
+    CITY,
+    CONCEPT,
+    CONCEPT_IDS,
+    CONTEXT,
+    COUNTRY,
+    DESIGN,
+    FINDING,
+    FRACTION,
+    INTEGER,
+    KIND_FIELDS,
+    KIND_SPECIFIC,
+    LANG_TEXT,
+    MAPPING,
+    MAPPINGS,
+    RESEARCH_QUESTION,
+    SAMPLE,
+    SLUG,
+    STUDY,
+    TEXT,
+    TEXT_LIST,
+    VOCABULARY,
+    WORK,
+    Section,
+)
 from pvkg.errors import INVISIBLE, InputError, Problem, UsageError, display_path
 from pvkg.namespaces import CONCEPT_PREFIXES, SLUG_PATTERN, person_iri, venue_iri
-from pvkg.build.studyformat import CHOICE, CITED_WORK, CITY, CONCEPT, CONCEPT_IDS, CONTEXT, COUNTRY, DESIGN, FINDING, FRACTION, INTEGER, KIND_FIELDS, KIND_SPECIFIC, LANG_TEXT, MAPPING, MAPPINGS, RESEARCH_QUESTION, SAMPLE, SLUG, STUDY, TEXT, TEXT_LIST, VOCABULARY, WORK, Section
-from pvkg.text import LANG_TAG, did_you_mean, nearest, suggestion  # noqa: F401 - the reader's own words too
+from pvkg.text import LANG_TAG, did_you_mean
 from pvkg.yamlfile import LineList, LineMap, MarkedYAMLError, RefusedError, YAMLError
 from pvkg.yamlfile import load as load_yaml
 
@@ -260,9 +286,9 @@ class _Map:
                              f"(allowed: {', '.join(allowed)})", key)
 
     def get(self, key: str, required: bool | None = None) -> Any:
-        """A field read as its declaration (pvkg/build/studyformat.py) says, a problem recorded for each defect; None (or
-        an empty text, list or mapping) where it is missing or wrong. `required` overrides the declaration's for
-        a field required only in some places (a locator in a study, not in a cited work)."""
+        """A field read as its declaration (pvkg/build/studyformat.py) says, a problem recorded for each defect;
+        None (or an empty text, list or mapping) where it is missing or wrong. `required` overrides the
+        declaration's for a field required only in some places (a locator in a study, not in a cited work)."""
         f = self.section.field(key)
         required = f.required if required is None else required
         if f.kind == TEXT:
@@ -522,7 +548,10 @@ def _kind(value: Any) -> str:
 # Reading files
 # ------------------------------------------------------------------------------------------------------
 
-class _FileReader:
+class _StudyFile:
+    """One study or vocabulary file as far as its YAML: read (a plain file, of sensible size, in UTF-8, its
+    SHA-256 kept) and parsed with line numbers; each way it can fail is a Problem with what to do."""
+
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
         self.file = _display(path)
@@ -639,6 +668,15 @@ class _FileReader:
 
     def _problem(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.file, line, None, message))
+
+
+class _RecordReader:
+    """The mappings of one study or vocabulary file (as _StudyFile loaded them) read into the corpus, each field
+    as pvkg/build/studyformat.py declares it, each defect a Problem at its line."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
 
     # --- pieces shared by studies and vocabularies -------------------------------------------------------
 
@@ -767,10 +805,7 @@ class _FileReader:
 
     # --- whole files ------------------------------------------------------------------------------------
 
-    def read_vocabulary(self, corpus: Corpus) -> None:
-        data = self.load()
-        if data is None:
-            return
+    def read_vocabulary(self, data: LineMap, corpus: Corpus) -> None:
         top = _Map(data, self.file, None, self.problems, VOCABULARY)
         corpus.concepts += self.concepts(top, None)
         for item, line in top.get("countries"):
@@ -786,10 +821,7 @@ class _FileReader:
             if city_id and country:
                 corpus.cities.append(City(city_id, label, country, m.where()))
 
-    def read_study(self, corpus: Corpus) -> None:
-        data = self.load()
-        if data is None:
-            return
+    def read_study(self, data: LineMap, corpus: Corpus) -> None:
         top = _Map(data, self.file, None, self.problems, STUDY)
         record = self.work(top, is_study=True)
         if record is None:
@@ -1237,9 +1269,7 @@ def read_corpus(paths: Iterable[Path], vocabulary: Iterable[Path], context: Iter
     problems: list[Problem] = []
     corpus = Corpus()
     for path in vocabulary:
-        reader = _FileReader(path, problems)
-        reader.read_vocabulary(corpus)
-        corpus.digests[reader.file] = reader.digest or ""
+        _read_file(path, corpus, problems, study=False)
     files = study_files(paths, problems)
     if not files and not problems:
         raise UsageError(f"no study files (*.yaml) in {', '.join(str(p) for p in paths)}")
@@ -1268,23 +1298,32 @@ def vocabulary_concept_ids() -> dict[str, list[str]]:
     problems: list[Problem] = []
     corpus = Corpus()
     for path in resources.vocabulary_files():
-        _FileReader(path, problems).read_vocabulary(corpus)
+        _read_file(path, corpus, problems, study=False)
     if problems:
         raise InputError(problems)
     return concept_ids_by_prefix(corpus.concepts)
 
 
 def _read_study_file(path: Path, corpus: Corpus, problems: list[Problem]) -> None:
-    reader = _FileReader(path, problems)
-    reader.read_study(corpus)
-    corpus.files.append(reader.file)
-    corpus.digests[reader.file] = reader.digest or ""
+    _read_file(path, corpus, problems, study=True)
+
+
+def _read_file(path: Path, corpus: Corpus, problems: list[Problem], study: bool) -> None:
+    """A study file (`study`) or a vocabulary file into the corpus; its digest kept, whatever it holds."""
+    source = _StudyFile(path, problems)
+    data = source.load()
+    if data is not None:
+        reader = _RecordReader(source.file, problems)
+        (reader.read_study if study else reader.read_vocabulary)(data, corpus)
+    if study:
+        corpus.files.append(source.file)
+    corpus.digests[source.file] = source.digest or ""
 
 
 def _declarations(path: Path) -> list[str]:
     """What a study file declares that others refer to, from its YAML alone: its concepts' ids, and its study's and
     works' ids (a file that cannot be read declares nothing)."""
-    data = _FileReader(path, []).load()
+    data = _StudyFile(path, []).load()
     if not isinstance(data, LineMap):
         return []
     items = [item for key in ("concepts", "works") if isinstance(data.get(key), LineList)

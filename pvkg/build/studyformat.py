@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from pvkg.namespaces import CONCEPT_PREFIXES, DIRECTIONS, INFERENCES, LEVELS, STATUSES, STRENGTHS, SUPPORT
+from pvkg.text import LANG_TAG
 
 # How a value is written. Each has one reading in the reader (studies._Map.get) and one JSON Schema here.
 TEXT = "text"  # non-empty text (a number is taken as its text)
@@ -28,8 +29,7 @@ ALT_LABELS = "language tag -> list of labels"
 MAPPING = "mapping"
 MAPPINGS = "list of mappings"
 
-LANG_TAG_PATTERN = (r"^[a-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
-                    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
+LANG_TAG_PATTERN = LANG_TAG.pattern  # the reader's own
 SLUG_REGEX = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 CONCEPT_ID_REGEX = r"^([a-z]+):([a-z0-9]+(?:-[a-z0-9]+)*)$"
 DOI_REGEX = r"^(?:(?:https?://(?:dx\.)?doi\.org/|doi:))?10\.\d{4,9}/\S+$"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from rdflib import URIRef
 
-from pvkg.files import write_atomic
 from pvkg.build.load import Triple
+from pvkg.files import write_atomic
 from pvkg.rdftext import Progress, TripleList, TurtleWriter, no_progress, prefix_map
 
 BLOCKS_FILE = "turtle-blocks.json"  # in the build's cache folder

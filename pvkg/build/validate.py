@@ -30,12 +30,12 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 from rdflib.util import from_n3
 
-from pvkg.version import __version__
 from pvkg import resources
+from pvkg.build.load import DataParts, SourceMap, Triple
 from pvkg.errors import Problem
 from pvkg.files import write_atomic
-from pvkg.build.load import DataParts, SourceMap, Triple
 from pvkg.rdftext import Progress, no_progress, nt_term
+from pvkg.version import __version__
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
