@@ -479,7 +479,6 @@ def serve(
     """Serve the graph over HTTP: a read-only SPARQL endpoint at /sparql, the canned queries as a REST API at
     /api/queries (OpenAPI at /openapi.json), web pages, and every resource at its IRI path."""
     from pvkg.serve.app import (
-        ServeSettings,
         allow_connections,
         check_base_url,
         check_port,
@@ -487,6 +486,7 @@ def serve(
         run,
         store_source,
     )
+    from pvkg.serve.http import ServeSettings
 
     if min(timeout, answer_timeout, answer_disk, max_rows, max_answer_chars, max_connections, idle_timeout,
            max_header_bytes) <= 0 or workers < 0 or worker_memory < 0:

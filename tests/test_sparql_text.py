@@ -11,7 +11,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from starlette.requests import Request
 
-from pvkg.serve.app import KeptBodies, negotiate, valid_iri
+from pvkg.serve.http import KeptBodies, negotiate, valid_iri
 from pvkg.sparql.queries import QueryResult
 from pvkg.sparql.results import SELECT_MEDIA_TYPES, boolean_xml, to_sparql_tsv, to_xml
 from pvkg.sparql.syntax import request_form, uses_service
