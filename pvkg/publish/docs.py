@@ -268,28 +268,9 @@ def _is_web(iri: str) -> bool:
 # ------------------------------------------------------------------------------------------------------
 
 
-class _Site:
-    def __init__(self, graph: Graph):
-        self.g = graph
-        self.ids = _Ids()
-        self.targets: dict[Node, Target] = {}
-        self.used_prefixes: set[str] = set()
-        self.ontology = self._main_ontology()
-        preferred = self.g.value(self.ontology, VANN.preferredNamespaceUri) if self.ontology else None
-        self.ns = str(preferred) if preferred else DEFAULT_NAMESPACE
-        prefix = self.g.value(self.ontology, VANN.preferredNamespacePrefix) if self.ontology else None
-        prefixes = {p: str(ns) for p, ns in PREFIXES.items() if str(ns) != self.ns}
-        prefixes[str(prefix) if prefix else "pvkg"] = self.ns
-        self.prefixes = dict(sorted(prefixes.items()))
-        self._compact = Compactor(self.prefixes, re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*"))
-        self.sections = {key: self.ids.take(f"sec-{key}") for key in (
-            "ontology", "namespaces", "class", "object-property", "datatype-property", "annotation-property",
-            "individual", "other", "schemes", "unschemed", "external")}
-        self.ids.take("toc")
-        self.ids.take("sec-concepts")
-        self._collect()
-
-    # --- what there is ---------------------------------------------------------------------------------
+class _Catalogue:
+    """What the graph holds for the site: the main ontology, its own and reused terms, the concept schemes and each
+    concept's home page, every anchor; and each term's name and label. A part of _Site, whose state it uses."""
 
     def _main_ontology(self) -> URIRef | None:
         ontologies = _uris(self.g.subjects(RDF.type, OWL.Ontology))
@@ -370,8 +351,6 @@ class _Site:
     def concept_key(self, concept: Node) -> tuple[str, str, str]:
         return (*_sort_key(self.label(concept)), str(concept))
 
-    # --- names and labels --------------------------------------------------------------------------------
-
     def local(self, term: URIRef) -> str:
         return str(term)[len(self.ns):] if self.own(term) else str(term)
 
@@ -389,7 +368,10 @@ class _Site:
             return found
         return self.local(term) if isinstance(term, URIRef) else ""
 
-    # --- rendering of references and expressions -----------------------------------------------------
+
+class _Markup:
+    """References and class expressions as markup: a term as a link to its anchor, a literal with its language, an OWL
+    expression written out in words. A part of _Site, whose state it uses."""
 
     def href(self, target: Target, page: str) -> str:
         return f"#{target.anchor}" if target.page == page else f"{target.page}#{target.anchor}"
@@ -485,7 +467,10 @@ class _Site:
         literals = [self.literal(t) for t in _literal_texts(nodes)]
         return [self.ref(n, page) for n in named] + anonymous + literals
 
-    # --- rows ------------------------------------------------------------------------------------------
+
+class _Rows:
+    """The rows of a term's table: its texts, its links, the values of a property both ways, the notes every term
+    shows. A part of _Site, whose state it uses."""
 
     def text_row(self, rows: list[Row], name: str, subject: Node, *predicates: URIRef, block=False) -> None:
         texts = _texts(self.g, subject, *predicates)
@@ -535,7 +520,10 @@ class _Site:
         target = self.targets[term]
         return TermView(target.anchor, str(term), self.name(term), self.label(term), kinds, rows, deprecated)
 
-    # --- the ontology's terms --------------------------------------------------------------------------
+
+class _OntologyPage:
+    """The ontology's page: its header, and every class, property and individual with its rows. A part of _Site, whose
+    state it uses."""
 
     def class_view(self, cls: URIRef) -> TermView:
         g, page = self.g, INDEX
@@ -641,7 +629,10 @@ class _Site:
             rows.append(Row(name, texts=_literal_texts(values), links=links))
         return rows
 
-    # --- concept schemes -------------------------------------------------------------------------------
+
+class _SchemePages:
+    """A page per concept scheme: its hierarchy of concepts, each with its rows. A part of _Site, whose state it
+    uses."""
 
     def concept_view(self, concept: URIRef, scheme: URIRef | None, parent: URIRef | None, page: str) -> TermView:
         g = self.g
@@ -702,7 +693,29 @@ class _Site:
         return SchemeView(anchor, page, str(scheme), self.label(scheme), labels, rows, len(members),
                           len(tops), tree, unplaced, index)
 
-    # --- pages -----------------------------------------------------------------------------------------
+
+class _Site(_Catalogue, _Markup, _Rows, _OntologyPage, _SchemePages):
+    """The documentation site of one graph: its parts (the classes above) over the state set here."""
+
+    def __init__(self, graph: Graph):
+        self.g = graph
+        self.ids = _Ids()
+        self.targets: dict[Node, Target] = {}
+        self.used_prefixes: set[str] = set()
+        self.ontology = self._main_ontology()
+        preferred = self.g.value(self.ontology, VANN.preferredNamespaceUri) if self.ontology else None
+        self.ns = str(preferred) if preferred else DEFAULT_NAMESPACE
+        prefix = self.g.value(self.ontology, VANN.preferredNamespacePrefix) if self.ontology else None
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items() if str(ns) != self.ns}
+        prefixes[str(prefix) if prefix else "pvkg"] = self.ns
+        self.prefixes = dict(sorted(prefixes.items()))
+        self._compact = Compactor(self.prefixes, re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*"))
+        self.sections = {key: self.ids.take(f"sec-{key}") for key in (
+            "ontology", "namespaces", "class", "object-property", "datatype-property", "annotation-property",
+            "individual", "other", "schemes", "unschemed", "external")}
+        self.ids.take("toc")
+        self.ids.take("sec-concepts")
+        self._collect()
 
     def pages(self) -> dict[str, str]:
         sections: list[Section] = []
