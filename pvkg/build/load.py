@@ -194,23 +194,9 @@ class DataParts:
         return len({t for part in self.triples.values() for t in part})
 
 
-class _Builder:
-    def __init__(self, corpus: Corpus):
-        self.corpus = corpus
-        self.parts: dict[str, list[Triple]] = {file: [] for file in corpus.files}
-        self.part: list[Triple] = []
-        self.sources = SourceMap()
-
-    def from_file(self, file: str) -> None:
-        """Put the triples that follow into the part of this file."""
-        self.part = self.parts.setdefault(file, [])
-
-    def add(self, s, p, o) -> None:
-        self.part.append((s, p, o))
-
-    def lang(self, subject: URIRef, predicate: URIRef, text: LangText) -> None:
-        for tag, value in text.items():
-            self.part.append((subject, predicate, Literal(value, lang=tag)))
+class _VocabularyTriples:
+    """The triples of what vocabularies and study files declare: concepts with their schemes, countries and cities. A
+    part of _Builder, whose state it uses."""
 
     def concept(self, c: Concept) -> None:
         iri = concept_iri(c.id)
@@ -263,6 +249,11 @@ class _Builder:
             self.add(iri, RDF.type, DCTERMS.Location)
             self.lang(iri, SKOS.prefLabel, city.label)
             self.add(iri, DCTERMS.isPartOf, country_iri(city.country))
+
+
+class _WorkTriples:
+    """The triples of a work: its bibliographic record, and a study's (or cited work's) design and context. A part of
+    _Builder, whose state it uses."""
 
     def work(self, work: Work, iri: URIRef, subject: str) -> None:
         self.sources.add(iri, work.where, subject)
@@ -350,6 +341,25 @@ class _Builder:
             self.add(sample, RDF.type, PVKG.Sample)
             self.add(sample, PVKG.sampleSize, Literal(ctx.sample.size, datatype=XSD.nonNegativeInteger))
             self.lang(sample, PVKG.sampleUnit, ctx.sample.unit)
+
+
+class _Builder(_VocabularyTriples, _WorkTriples):
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.parts: dict[str, list[Triple]] = {file: [] for file in corpus.files}
+        self.part: list[Triple] = []
+        self.sources = SourceMap()
+
+    def from_file(self, file: str) -> None:
+        """Put the triples that follow into the part of this file."""
+        self.part = self.parts.setdefault(file, [])
+
+    def add(self, s, p, o) -> None:
+        self.part.append((s, p, o))
+
+    def lang(self, subject: URIRef, predicate: URIRef, text: LangText) -> None:
+        for tag, value in text.items():
+            self.part.append((subject, predicate, Literal(value, lang=tag)))
 
     def study(self, study: Study) -> None:
         iri = work_iri(study.id)

@@ -268,66 +268,9 @@ class Corpus:
 # ------------------------------------------------------------------------------------------------------
 
 
-class _Map:
-    """A YAML mapping being read: hands out typed fields and records a Problem for each defect."""
-
-    def __init__(self, data: LineMap, file: str, subject: str | None, problems: list[Problem],
-                 section: Section, line: int | None = None):
-        self.data = data
-        self.file = file
-        self.subject = subject
-        self.problems = problems
-        self.section = section
-        self.line = line if line is not None else data.line
-        allowed = section.names
-        for key in data:
-            if key not in allowed:
-                self.problem(f"unknown field {key!r}{did_you_mean(str(key), allowed)} "
-                             f"(allowed: {', '.join(allowed)})", key)
-
-    def get(self, key: str, required: bool | None = None) -> Any:
-        """A field read as its declaration (pvkg/build/studyformat.py) says, a problem recorded for each defect;
-        None (or an empty text, list or mapping) where it is missing or wrong. `required` overrides the
-        declaration's for a field required only in some places (a locator in a study, not in a cited work)."""
-        f = self.section.field(key)
-        required = f.required if required is None else required
-        if f.kind == TEXT:
-            return self.text(key, f.what, required)
-        if f.kind == LANG_TEXT:
-            return self.lang_text(key, f.what, required)
-        if f.kind == SLUG:
-            return self.slug(key, f.what)
-        if f.kind == INTEGER:
-            return self.integer(key, f.what, int(f.minimum or 0), None if f.maximum is None else int(f.maximum),
-                                required)
-        if f.kind == FRACTION:
-            return self.fraction(key, f.what)
-        if f.kind == CHOICE:
-            return self.choice(key, f.choices, f.what, required)
-        if f.kind in (TEXT_LIST, CONCEPT_IDS):
-            return self.text_list(key, f.what, required)
-        if f.kind == MAPPING:
-            return self.mapping(key, f.what)
-        if f.kind == MAPPINGS:
-            return self.mappings(key, f.what)
-        raise AssertionError(f"{key}: {f.kind} is read by its own code")
-
-    def line_of(self, key: str | None = None) -> int:
-        if key is not None and key in self.data:
-            return self.data.key_lines[key]
-        return self.line
-
-    def where(self, key: str | None = None) -> Where:
-        return Where(self.file, self.line_of(key))
-
-    def problem(self, message: str, key: str | None = None, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, line or self.line_of(key), self.subject, message))
-
-    def has(self, key: str) -> bool:
-        return key in self.data and self.data[key] is not None
-
-    def _missing(self, key: str, what: str) -> None:
-        self.problem(f"missing required field {key!r} ({what})")
+class _ValueReaders:
+    """The readers of each kind of value: text, language-tagged text, whole numbers, fractions, choices, lists,
+    mappings and slugs, each recording a Problem for a defect. A part of _Map, whose state it uses."""
 
     def text(self, key: str, what: str, required: bool = False) -> str | None:
         if not self.has(key):
@@ -477,6 +420,68 @@ class _Map:
                          f"(e.g. 'luna-2024')", key)
             return None
         return value
+
+
+class _Map(_ValueReaders):
+    """A YAML mapping being read: hands out typed fields and records a Problem for each defect."""
+
+    def __init__(self, data: LineMap, file: str, subject: str | None, problems: list[Problem],
+                 section: Section, line: int | None = None):
+        self.data = data
+        self.file = file
+        self.subject = subject
+        self.problems = problems
+        self.section = section
+        self.line = line if line is not None else data.line
+        allowed = section.names
+        for key in data:
+            if key not in allowed:
+                self.problem(f"unknown field {key!r}{did_you_mean(str(key), allowed)} "
+                             f"(allowed: {', '.join(allowed)})", key)
+
+    def get(self, key: str, required: bool | None = None) -> Any:
+        """A field read as its declaration (pvkg/build/studyformat.py) says, a problem recorded for each defect;
+        None (or an empty text, list or mapping) where it is missing or wrong. `required` overrides the
+        declaration's for a field required only in some places (a locator in a study, not in a cited work)."""
+        f = self.section.field(key)
+        required = f.required if required is None else required
+        if f.kind == TEXT:
+            return self.text(key, f.what, required)
+        if f.kind == LANG_TEXT:
+            return self.lang_text(key, f.what, required)
+        if f.kind == SLUG:
+            return self.slug(key, f.what)
+        if f.kind == INTEGER:
+            return self.integer(key, f.what, int(f.minimum or 0), None if f.maximum is None else int(f.maximum),
+                                required)
+        if f.kind == FRACTION:
+            return self.fraction(key, f.what)
+        if f.kind == CHOICE:
+            return self.choice(key, f.choices, f.what, required)
+        if f.kind in (TEXT_LIST, CONCEPT_IDS):
+            return self.text_list(key, f.what, required)
+        if f.kind == MAPPING:
+            return self.mapping(key, f.what)
+        if f.kind == MAPPINGS:
+            return self.mappings(key, f.what)
+        raise AssertionError(f"{key}: {f.kind} is read by its own code")
+
+    def line_of(self, key: str | None = None) -> int:
+        if key is not None and key in self.data:
+            return self.data.key_lines[key]
+        return self.line
+
+    def where(self, key: str | None = None) -> Where:
+        return Where(self.file, self.line_of(key))
+
+    def problem(self, message: str, key: str | None = None, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, line or self.line_of(key), self.subject, message))
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def _missing(self, key: str, what: str) -> None:
+        self.problem(f"missing required field {key!r} ({what})")
 
 
 def _named(what: str, data: LineMap) -> str:
@@ -670,15 +675,9 @@ class _StudyFile:
         self.problems.append(Problem(self.file, line, None, message))
 
 
-class _RecordReader:
-    """The mappings of one study or vocabulary file (as _StudyFile loaded them) read into the corpus, each field
-    as pvkg/build/studyformat.py declares it, each defect a Problem at its line."""
-
-    def __init__(self, file: str, problems: list[Problem]):
-        self.file = file
-        self.problems = problems
-
-    # --- pieces shared by studies and vocabularies -------------------------------------------------------
+class _PartReader:
+    """The pieces study and vocabulary files share: concept declarations, a design, a context, a bibliographic record.
+    A part of _RecordReader, whose state it uses."""
 
     def concepts(self, top: _Map, declared_in: str | None) -> list[Concept]:
         concepts = []
@@ -803,7 +802,14 @@ class _RecordReader:
             doi=doi, url=url, language=language, where=m.where("id"),
             key_lines=dict(m.data.key_lines), author_lines=[line for _, line in author_items])
 
-    # --- whole files ------------------------------------------------------------------------------------
+
+class _RecordReader(_PartReader):
+    """The mappings of one study or vocabulary file (as _StudyFile loaded them) read into the corpus, each field
+    as pvkg/build/studyformat.py declares it, each defect a Problem at its line."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
 
     def read_vocabulary(self, data: LineMap, corpus: Corpus) -> None:
         top = _Map(data, self.file, None, self.problems, VOCABULARY)
