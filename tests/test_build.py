@@ -55,6 +55,11 @@ def test_build_prints_the_summary(cli, tmp_path, seed_build):
     used, unused = int(summary["concepts used"]), int(summary["concepts never used"])
     assert used + unused <= int(summary["concepts"])
     assert summary["consistent"].startswith("yes")
+    # the README shows what `make run` prints: the same summary, word for word, on the seed studies
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index("`make run` prints a summary of the build"):]
+    shown = shown[shown.index("```\n") + 4:].split("\n")
+    assert shown[:len(lines)] == [lines[0].replace(str(tmp_path), "dist"), *lines[1:]]
 
 
 def test_invalid_input_leaves_the_previous_build_untouched(cli, tmp_path):
