@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pvkg.progress import shown_stages
+from pvkg._progress import shown_stages
 
 from .generate import generate
 from .stages import HEAVY

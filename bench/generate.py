@@ -12,7 +12,7 @@ the first study that uses it), and later studies reuse them, so the concept grap
 
 The number of studies is chosen so that the built graph (ontology + vocabulary + data, what `pvkg build`
 prints as "triples") has about `target_triples` triples: every synthetic study's triples are counted as it
-is made, mirroring pvkg/build/load.py, on top of the triples of the ontology, vocabulary and seed studies.
+is made, mirroring pvkg/_build/load.py, on top of the triples of the ontology, vocabulary and seed studies.
 
 Output depends only on the seed: one random.Random drives every choice, and nothing iterates over a set.
 The YAML is written as text (no emitter round trip), quoting every scalar that plain style would misread.
@@ -49,7 +49,7 @@ class GeneratedCorpus:
 
 
 def slugify(text: str) -> str:
-    """As pvkg.namespaces.slugify: person and venue IRIs are minted from these."""
+    """As pvkg._namespaces.slugify: person and venue IRIs are minted from these."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
@@ -372,7 +372,7 @@ class Known:
 
 
 def _load_yaml(path: Path) -> Any:
-    from pvkg.yamlfile import load  # the reader pvkg itself uses
+    from pvkg._yamlfile import load  # the reader pvkg itself uses
 
     return load(path.read_text(encoding="utf-8"))
 
@@ -426,9 +426,9 @@ def base_triples() -> int:
     pvkg is edited alongside this module, so any failure falls back to the figure measured when it was
     written rather than stopping the benchmark."""
     try:
-        from pvkg import resources
-        from pvkg.build.load import corpus_to_graph, load_ontology
-        from pvkg.build.studies import read_corpus
+        from pvkg import _resources as resources
+        from pvkg._build.load import corpus_to_graph, load_ontology
+        from pvkg._build.studies import read_corpus
 
         data, _ = corpus_to_graph(read_corpus([SEED_STUDIES], resources.vocabulary_files()))
         return len(load_ontology() + data)
@@ -439,7 +439,7 @@ def base_triples() -> int:
 
 
 # ------------------------------------------------------------------------------------------------------
-# Triples: what pvkg/build/load.py makes of a study, counted without building it
+# Triples: what pvkg/_build/load.py makes of a study, counted without building it
 # ------------------------------------------------------------------------------------------------------
 
 

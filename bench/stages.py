@@ -35,13 +35,13 @@ def build(corpus: Path, work: Path) -> dict:
     """A cold `pvkg build` (the default path, consistency check included), stage by stage as it runs (the
     quality checks read the Turtle that is then written; 'turtle' includes writing it with its description
     and the caches)."""
-    from pvkg import resources
-    from pvkg.build import pipeline
-    from pvkg.build.load import corpus_to_parts, load_ontology
-    from pvkg.build.quality import load_checks, require_quality
-    from pvkg.build.reason import ProofCache
-    from pvkg.build.studies import read_corpus
-    from pvkg.build.validate import ValidationCache, validate_parts
+    from pvkg import _resources as resources
+    from pvkg._build import pipeline
+    from pvkg._build.load import corpus_to_parts, load_ontology
+    from pvkg._build.quality import load_checks, require_quality
+    from pvkg._build.reason import ProofCache
+    from pvkg._build.studies import read_corpus
+    from pvkg._build.validate import ValidationCache, validate_parts
 
     corpus_data, read_s = _timed(read_corpus, [corpus], resources.vocabulary_files())
     parts, rdf_s = _timed(corpus_to_parts, corpus_data)
@@ -98,9 +98,9 @@ def hermit(corpus: Path, work: Path) -> dict:
     proved by the build stage: the clash must be reported, with that file."""
     from rdflib import RDF, URIRef
 
-    from pvkg.build import pipeline
-    from pvkg.build.load import DataParts
-    from pvkg.build.reason import ProofCache, check_consistency, check_file_modules
+    from pvkg._build import pipeline
+    from pvkg._build.load import DataParts
+    from pvkg._build.reason import ProofCache, check_consistency, check_file_modules
 
     result = pipeline.build_graph([corpus], reason=False)
     whole, whole_s = _timed(check_consistency, result.graph)
@@ -119,8 +119,8 @@ def hermit(corpus: Path, work: Path) -> dict:
 
 
 def _queries(store_factory, repeat: int) -> dict:
+    from pvkg._sparql.queries import load_queries, run_query
     from pvkg.errors import PvkgError
-    from pvkg.sparql.queries import load_queries, run_query
 
     store, load_s = _timed(store_factory)
     _emit({"load": load_s})
@@ -150,15 +150,15 @@ def _emit(values: dict) -> None:
 
 
 def queries_rdflib(corpus: Path, work: Path) -> dict:
-    from pvkg.build.pipeline import GRAPH_FILE, load_built
-    from pvkg.sparql.stores import RdflibStore
+    from pvkg._build.pipeline import GRAPH_FILE, load_built
+    from pvkg._sparql.stores import RdflibStore
 
     return _queries(lambda: RdflibStore(load_built(work / GRAPH_FILE)), repeat=1)
 
 
 def queries_oxigraph(corpus: Path, work: Path) -> dict:
-    from pvkg.build.pipeline import GRAPH_FILE
-    from pvkg.sparql.stores import OxigraphStore
+    from pvkg._build.pipeline import GRAPH_FILE
+    from pvkg._sparql.stores import OxigraphStore
 
     return _queries(lambda: OxigraphStore.from_file(work / GRAPH_FILE), repeat=3)
 
@@ -166,10 +166,10 @@ def queries_oxigraph(corpus: Path, work: Path) -> dict:
 def queries_virtuoso(corpus: Path, work: Path) -> dict:
     """Every canned query on Virtuoso 7 over HTTP, the graph loaded with Virtuoso's bulk loader (the load is
     timed; the server's own limits, such as its cost estimate, are those the test suite sets)."""
-    from pvkg.build.pipeline import GRAPH_FILE
-    from pvkg.namespaces import DEFAULT_GRAPH
-    from pvkg.sparql.remote import Endpoint
-    from pvkg.sparql.stores import EndpointStore
+    from pvkg._build.pipeline import GRAPH_FILE
+    from pvkg._namespaces import DEFAULT_GRAPH
+    from pvkg._sparql.remote import Endpoint
+    from pvkg._sparql.stores import EndpointStore
 
     def run(servers, server) -> dict:
         def loaded() -> EndpointStore:
@@ -184,7 +184,7 @@ def queries_virtuoso(corpus: Path, work: Path) -> dict:
 
 def turtle_rdflib(corpus: Path, work: Path) -> dict:
     """rdflib's own Turtle serialiser on the built graph: the baseline of pvkg's writer."""
-    from pvkg.build.pipeline import GRAPH_FILE, load_built
+    from pvkg._build.pipeline import GRAPH_FILE, load_built
 
     graph, parse_s = _timed(load_built, work / GRAPH_FILE)
     data, seconds = _timed(graph.serialize, None, "turtle")
@@ -208,10 +208,10 @@ def _on_server(start_name: str, run) -> dict:
 
 
 def _publish(start_name: str, work: Path) -> dict:
-    from pvkg.build.pipeline import GRAPH_FILE
-    from pvkg.namespaces import DEFAULT_GRAPH
-    from pvkg.publish.publish import publish
-    from pvkg.sparql.remote import Endpoint
+    from pvkg._build.pipeline import GRAPH_FILE
+    from pvkg._namespaces import DEFAULT_GRAPH
+    from pvkg._publish.publish import publish
+    from pvkg._sparql.remote import Endpoint
 
     def run(servers, server) -> dict:
         report, seconds = _timed(publish, work / GRAPH_FILE, Endpoint(server.update_url, timeout=3600),
@@ -245,7 +245,7 @@ def serve(corpus: Path, work: Path) -> dict:
     import load
     import servers
 
-    from pvkg.build.pipeline import GRAPH_FILE
+    from pvkg._build.pipeline import GRAPH_FILE
 
     assert (work / GRAPH_FILE).is_file(), "run the build stage first"
     (server, stop), start_s = _timed(lambda: servers.start_pvkg("--studies", str(corpus), out=work))
@@ -275,9 +275,9 @@ def export(corpus: Path, work: Path) -> dict:
     by its time limit keeps what it finished."""
     import subprocess
 
-    from pvkg.build.describe import dataset_description, description_bytes
-    from pvkg.build.pipeline import GRAPH_FILE, load_built
-    from pvkg.publish.release import GraphParts
+    from pvkg._build.describe import dataset_description, description_bytes
+    from pvkg._build.pipeline import GRAPH_FILE, load_built
+    from pvkg._publish.release import GraphParts
 
     path = work / GRAPH_FILE
     for fmt in EXPORT_FORMATS:
@@ -307,8 +307,8 @@ def export(corpus: Path, work: Path) -> dict:
 def export_one(corpus: Path, work: Path, fmt: str) -> dict:
     """What `pvkg export --format FMT` does once the graph is built (all of it; the data for nanopub): read the
     built file and write the export, here counted rather than kept."""
-    from pvkg.build.pipeline import GRAPH_FILE
-    from pvkg.publish.release import export_built
+    from pvkg._build.pipeline import GRAPH_FILE
+    from pvkg._publish.release import export_built
 
     written = sum(len(piece) for piece in export_built(work / GRAPH_FILE, None, "data" if fmt == "nanopub" else "all",
                                                        fmt))

@@ -2,7 +2,7 @@
 
 import sys
 
-from pvkg.cli import main
+from pvkg._cli import main
 
 if __name__ == "__main__":  # guarded: validation's worker processes import the main module afresh
     sys.exit(main())

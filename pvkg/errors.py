@@ -125,7 +125,7 @@ def printable(text: str) -> str:
 
 class WriteError(PvkgError):
     """A file or folder pvkg writes could not be written: a full disk, a read-only file system, a path that
-    is a file where a folder is needed... Made from the OSError in one place, pvkg.files, the writing layer."""
+    is a file where a folder is needed... Made from the OSError in one place, pvkg._files, the writing layer."""
 
     def __init__(self, path: Path, what: str, advice: str, exit_code: int):
         self.path, self.what, self.advice = path, what, advice

@@ -12,9 +12,9 @@ import pytest
 from browser import browser, page  # noqa: F401  (fixtures: defined here once, so one browser per session)
 from typer.testing import CliRunner
 
-from pvkg import resources
-from pvkg.build import pipeline
-from pvkg.cli import app
+from pvkg import _resources as resources
+from pvkg._build import pipeline
+from pvkg._cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 STUDIES = REPO / "studies"

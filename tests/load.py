@@ -19,7 +19,7 @@ import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
-from pvkg.sparql.queries import load_queries
+from pvkg._sparql.queries import load_queries
 
 CONCEPTS = ["value:transparency", "value:accountability", "value:equity", "value:convenience",
             "factor:user-training", "channel:social-media", "transparency", "Equity"]

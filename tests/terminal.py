@@ -15,7 +15,7 @@ import termios
 
 from conftest import REPO
 
-from pvkg.build.pipeline import Stages
+from pvkg._build.pipeline import Stages
 
 _ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -25,7 +25,7 @@ def test_import_pvkg_loads_no_stage():
     """The functions are loaded when first used: `import pvkg` brings neither rdflib nor a stage."""
     code = "import sys, pvkg; print(sorted(m for m in sys.modules if m.startswith(('pvkg.', 'rdflib'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "['pvkg.version']"
+    assert loaded.strip() == "['pvkg._version']"
 
 
 def test_build_ask_and_export_from_python(tmp_path):
@@ -47,3 +47,13 @@ def test_validate_returns_the_summary_or_raises_with_each_problem(tmp_path):
     with pytest.raises(InputError) as refused:
         pvkg.validate(bad)
     assert any("unknown field 'yer'; did you mean 'year'" in p.message for p in refused.value.problems)
+
+
+def test_everything_but_the_api_is_private_by_name():
+    """What `import pvkg` offers (and the exception types of pvkg.errors) is public; every other module's name, or
+    its package's, begins with an underscore, so that no one takes it for part of the API."""
+    package = Path(pvkg.__file__).parent
+    public = {"__init__.py", "__main__.py", "errors.py"}
+    named = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
+             if p.name not in public or p.parent != package]
+    assert [n for n in named if not n.startswith("_")] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 from test_loader import run_pvkg, seed_corpus
 from typer.testing import CliRunner
 
-from pvkg.cli import app
+from pvkg._cli import app
 
 NEW_STUDY = """id: newcomer-2020
 type: journal-article
@@ -100,7 +100,7 @@ def test_concepts_refuse_an_unknown_scheme_and_say_when_nothing_matches():
 
 
 def test_concept_look_up_ignores_accents():
-    from pvkg.build.concepts import _folded
+    from pvkg._build.concepts import _folded
 
     assert _folded("Participación Ciudadana") == _folded("participacion ciudadana") == "participacion ciudadana"
 
@@ -110,7 +110,7 @@ def test_the_worked_example_of_the_encoding_guide_runs_as_written(tmp_path):
     completes it, and validate and compare say what the guide shows."""
     import re
 
-    from pvkg.cli import app as cli_app
+    from pvkg._cli import app as cli_app
 
     guide = (Path(__file__).resolve().parents[1] / "docs" / "encoding.md").read_text(encoding="utf-8")
     section = guide[guide.index("## 8. A worked example"):]

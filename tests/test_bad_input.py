@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_loader import DATA, GOOD, assert_refused, run_pvkg, seed_corpus
 
-from pvkg.build.studies import MAX_FILE_BYTES
+from pvkg._build.studies import MAX_FILE_BYTES
 
 
 def _link(target: str, link: Path) -> None:
@@ -348,7 +348,7 @@ def test_file_names_with_line_breaks_and_bidi_controls_are_printed_escaped(tmp_p
     (folder / "minimal-study.yaml").write_bytes((DATA / "valid" / "minimal-study.yaml").read_bytes())
     from typer.testing import CliRunner
 
-    from pvkg.cli import app
+    from pvkg._cli import app
     result = CliRunner().invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.stderr
     assert f"{tmp_path}/line\\nbreak\\u2067/minimal-study.yaml: fine\n" in result.stdout

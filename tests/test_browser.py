@@ -11,8 +11,8 @@ import urllib.parse
 from browser import is_loopback_url, screenshot
 from servers import pvkg_server  # noqa: F401  (pytest fixtures)
 
-from pvkg.sparql.queries import load_queries, run_query
-from pvkg.sparql.stores import OxigraphStore
+from pvkg._sparql.queries import load_queries, run_query
+from pvkg._sparql.stores import OxigraphStore
 
 EDITOR = ".yasqe .CodeMirror"
 RUN_BUTTON = ".yasqe_queryButton"

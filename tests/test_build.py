@@ -14,9 +14,9 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from terminal import counted, on_a_terminal, shown_lines
 
-from pvkg import resources
-from pvkg.build.quality import load_checks
-from pvkg.files import write_atomic
+from pvkg import _resources as resources
+from pvkg._build.quality import load_checks
+from pvkg._files import write_atomic
 
 
 def _build_in_process(out: Path, seed: str) -> bytes:
@@ -113,7 +113,7 @@ def test_usage_errors_exit_2(cli, tmp_path):
     (["no-such-command"], "pvkg: No such command 'no-such-command'; see pvkg --help"),
 ])
 def test_a_usage_error_is_one_line_whatever_typer_draws(args, expect):
-    """The installed `pvkg` (its console script and `python -m pvkg` both run pvkg.cli.main): one line on
+    """The installed `pvkg` (its console script and `python -m pvkg` both run pvkg._cli.main): one line on
     stderr, exit 2, nothing on stdout. typer 0.29 with rich would draw a box over several lines."""
     result = subprocess.run([sys.executable, "-m", "pvkg", *args], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "COLUMNS": "200"})
@@ -131,13 +131,13 @@ def test_no_arguments_print_the_help_and_exit_2():
 def test_the_console_script_is_main():
     import tomllib
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
-    assert scripts == {"pvkg": "pvkg.cli:main"}
+    assert scripts == {"pvkg": "pvkg._cli:main"}
 
 
 def test_every_command_has_help_and_is_in_the_readme(cli):
     from conftest import REPO
 
-    from pvkg.cli import app
+    from pvkg._cli import app
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     code, stdout, _ = cli("--help")
     assert code == 0
@@ -190,7 +190,7 @@ def test_a_build_piped_or_logged_shows_no_progress(tmp_path):
 def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypatch):
     """Above pipeline.REASONER_NOTE_TRIPLES (lowered here to below the seed graph's size), the build says how
     large the graph is and that --no-reason skips the reasoner, piped or not; below it, nothing."""
-    from pvkg.build import pipeline
+    from pvkg._build import pipeline
 
     code, _, stderr = cli("build", "--out", tmp_path)
     assert code == 0 and stderr == ""
@@ -204,7 +204,7 @@ def test_a_large_graph_says_so_before_the_reasoner_runs(cli, tmp_path, monkeypat
 
 def test_a_command_that_builds_first_says_how_to_skip_the_reasoner(cli, tmp_path, monkeypatch):
     """`pvkg query` has no --no-reason: the note names the build that skips the reasoner instead."""
-    from pvkg.build import pipeline
+    from pvkg._build import pipeline
 
     monkeypatch.setattr(pipeline, "REASONER_NOTE_TRIPLES", 1000)
     code, _, stderr = cli("query", "studies", "--out", tmp_path)

@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from pvkg.build import pipeline
-from pvkg.build.validate import ValidationCache
+from pvkg._build import pipeline
+from pvkg._build.validate import ValidationCache
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
@@ -63,9 +63,9 @@ def test_a_damaged_cache_only_costs_time(tmp_path):
 def test_batches_in_worker_processes_report_what_one_batch_reports(seed_build):
     """Cold builds of large corpora validate batches of parts in parallel processes; the problems found
     must be the same as in one run. Two files get a defect each so that there is something to find."""
-    from pvkg.build.load import DataParts
-    from pvkg.build.validate import validate_parts
-    from pvkg.namespaces import PVKG
+    from pvkg._build.load import DataParts
+    from pvkg._build.validate import validate_parts
+    from pvkg._namespaces import PVKG
 
     broken = {f"https://w3id.org/pvkg/id/finding/{f}" for f in ("luna2024-01", "smsf-02")}
     parts = {file: [t for t in triples if not (str(t[0]) in broken and t[1] == PVKG.locator)]

@@ -1,5 +1,5 @@
-"""Comparison of studies (pvkg/query/compare.py, `pvkg compare`, the served /compare): on the seed studies, the rows and
-values of two real studies are what their study files say; a second-hand finding is one finding under both the
+"""Comparison of studies (pvkg/_query/compare.py, `pvkg compare`, the served /compare): on the seed studies, the rows
+and values of two real studies are what their study files say; a second-hand finding is one finding under both the
 study that reports it and the study it is about; the editors' placements and readings, background and hedges
 are marked as such (a made-up study in tests/data/compare/ has what the seed studies lack); the order is fixed
 and the same on both engines; CSV parses back; an unknown id names the nearest ids."""
@@ -17,10 +17,10 @@ import pytest
 from conftest import REPO, STUDIES
 from servers import pvkg_server  # noqa: F401  (pytest fixture)
 
-from pvkg.build import pipeline
-from pvkg.query.compare import Comparison, UnknownStudyError, compare
-from pvkg.sparql.results import render
-from pvkg.sparql.stores import OxigraphStore, RdflibStore
+from pvkg._build import pipeline
+from pvkg._query.compare import Comparison, UnknownStudyError, compare
+from pvkg._sparql.results import render
+from pvkg._sparql.stores import OxigraphStore, RdflibStore
 
 SAMPLE = REPO / "tests" / "data" / "compare"
 LUNA, MERGEL, REVIEW = "luna-2024", "mergel-2016", "social-media-service-factors"

@@ -1,5 +1,5 @@
-"""`pvkg diff OLD NEW` and the build summary's tally against the last build (pvkg.query.changes,
-pvkg.query.builddiff): real builds of copies of the seed studies, edited as a researcher would, and a real git
+"""`pvkg diff OLD NEW` and the build summary's tally against the last build (pvkg._query.changes,
+pvkg._query.builddiff): real builds of copies of the seed studies, edited as a researcher would, and a real git
 repository."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def builds(tmp_path_factory):
     (old build folder, new build folder, the first build's output, the second's)."""
     from typer.testing import CliRunner
 
-    from pvkg.cli import app
+    from pvkg._cli import app
 
     root = tmp_path_factory.mktemp("diff")
     studies, out = root / "studies", root / "out"
@@ -255,7 +255,7 @@ def test_bad_format_is_a_usage_error(builds, cli):
 
 
 def test_a_concepts_label_and_broader_concept_changed(tmp_path, cli):
-    from pvkg.build import pipeline
+    from pvkg._build import pipeline
 
     studies, out = tmp_path / "studies", tmp_path / "out"
     shutil.copytree(STUDIES, studies)
@@ -306,7 +306,7 @@ def test_the_tally_does_not_read_the_last_graph(builds, tmp_path, cli):
 def test_text_from_the_study_files_can_neither_forge_nor_turn_a_line(tmp_path, cli):
     """A statement holding a bidi override (and a line break, which the reader folds) is shown on its own line,
     the override escaped."""
-    from pvkg.build import pipeline
+    from pvkg._build import pipeline
 
     studies, out = tmp_path / "studies", tmp_path / "out"
     shutil.copytree(STUDIES, studies)
@@ -330,7 +330,7 @@ def test_the_rows_of_a_changed_answer_are_those_rdflib_finds_on_one_graph_only(b
     exactly the rows the diff reports."""
     from rdflib import Graph
 
-    from pvkg.sparql.queries import canned_text, get_query
+    from pvkg._sparql.queries import canned_text, get_query
 
     old, new, _, _ = builds
     text = canned_text(get_query("studies"), {})

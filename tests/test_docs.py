@@ -1,4 +1,4 @@
-"""The HTML documentation of the ontology and its concept schemes (pvkg.publish.docs), read back as XML."""
+"""The HTML documentation of the ontology and its concept schemes (pvkg._publish.docs), read back as XML."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef, namespace
 from rdflib.collection import Collection
 
-from pvkg.namespaces import ID, PVKG
-from pvkg.publish.docs import write_docs
+from pvkg._namespaces import ID, PVKG
+from pvkg._publish.docs import write_docs
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 PVKG_NS = str(PVKG._NS)
@@ -243,7 +243,7 @@ def test_same_bytes_in_another_process(seed_build, tmp_path):
     source = tmp_path / "graph.nt"
     seed_build.graph.serialize(source, format="nt", encoding="utf-8")
     script = ("import sys; from pathlib import Path; from rdflib import Graph; "
-              "from pvkg.publish.docs import write_docs; "
+              "from pvkg._publish.docs import write_docs; "
               "write_docs(Graph().parse(sys.argv[1], format='nt'), Path(sys.argv[2]))")
     for seed in ("1", "2"):
         out = tmp_path / f"seed{seed}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import STUDIES, select
 
-from pvkg.build import pipeline
+from pvkg._build import pipeline
 from pvkg.errors import InputError
 
 MINIMAL = """\
@@ -214,7 +214,7 @@ def test_the_meta_synthesis_categories_hold_what_the_source_counts(seed_build):
 
 def answer(graph, name: str) -> list[dict[str, str]]:
     """A canned query's rows as mappings, "" where a column is unbound."""
-    from pvkg.sparql.queries import load_queries, run_query
+    from pvkg._sparql.queries import load_queries, run_query
     return [{c: v or "" for c, v in record.items()} for record in run_query(graph, load_queries()[name]).records()]
 
 
@@ -375,7 +375,7 @@ findings:
 def test_a_study_labelled_by_its_title_has_its_persian_title_under_lang_fa(seed_build):
     """The meta-synthesis names no authors, so its label is its title: under --lang fa, the Persian title the
     source gives; in English, the English one. Studies labelled by their authors keep that label."""
-    from pvkg.sparql.queries import load_queries, run_query
+    from pvkg._sparql.queries import load_queries, run_query
     studies = load_queries()["studies"]
     persian = {r["study"] for r in run_query(seed_build.graph, studies, {"lang": "fa"}).records()}
     english = {r["study"] for r in run_query(seed_build.graph, studies, {"lang": "en"}).records()}

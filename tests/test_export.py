@@ -10,8 +10,8 @@ from rdflib import RDF, BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
-from pvkg.rdftext import turtle_bytes
-from pvkg.sparql.stores import rdflib_term
+from pvkg._rdftext import turtle_bytes
+from pvkg._sparql.stores import rdflib_term
 
 # A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")

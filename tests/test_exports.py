@@ -23,13 +23,13 @@ from rdflib.compare import isomorphic
 from terminal import RecordedStages, counted, on_a_terminal, shown_lines
 from test_export import awkward_graph
 
-from pvkg import __version__, resources
-from pvkg.build.describe import dataset_description
-from pvkg.build.load import load_ontology
-from pvkg.errors import PvkgError
-from pvkg.publish.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes
-from pvkg.publish.nanopub import MAX_TRIPLES, NP, nanopublications
-from pvkg.publish.release import (
+from pvkg import __version__
+from pvkg import _resources as resources
+from pvkg._build.describe import dataset_description
+from pvkg._build.load import load_ontology
+from pvkg._publish.export import CONTEXT_IRI, GRAPH_FORMATS, jsonld_context, rdfxml_bytes
+from pvkg._publish.nanopub import MAX_TRIPLES, NP, nanopublications
+from pvkg._publish.release import (
     EXPORT_FORMATS,
     WHAT,
     GraphParts,
@@ -39,7 +39,8 @@ from pvkg.publish.release import (
     release_exports,
     write_release,
 )
-from pvkg.rdftext import turtle_bytes
+from pvkg._rdftext import turtle_bytes
+from pvkg.errors import PvkgError
 
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -107,7 +108,7 @@ def test_bytes_do_not_depend_on_triple_order(fmt):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, seed_build):
     """The seed graph, built into a folder, and its parts as `pvkg export` reads them from the file."""
-    from pvkg.build.pipeline import write_build
+    from pvkg._build.pipeline import write_build
     folder = tmp_path_factory.mktemp("dist")
     path = write_build(seed_build, folder)
     return path, GraphParts.from_file(path)
@@ -199,7 +200,7 @@ def _peak_of_export(path: Path, fmt: str) -> int:
     """The most memory Python held (tracemalloc) while `pvkg export --what data` read the file and wrote `fmt`."""
     import tracemalloc
 
-    from pvkg.publish import release
+    from pvkg._publish import release
     release._iri.cache_clear()  # a cache the previous export filled would count against this one
     tracemalloc.start()
     try:
@@ -372,7 +373,7 @@ def test_every_build_writes_void_and_dcat(built, seed_build):
     studies = set(void.objects(dataset, URIRef("http://purl.org/dc/terms/source")))
     assert len(studies) == len(seed_build.corpus.studies)
     # described the same way twice: same bytes
-    from pvkg.build.describe import description_bytes
+    from pvkg._build.describe import description_bytes
     assert description_bytes(dataset_description(graph, {path.name: path.read_bytes()})) == \
         (path.parent / "void.ttl").read_bytes()
 

@@ -13,7 +13,7 @@ jarcache.json serves only Jena's older JSON-LD 1.0 reader, which cannot read pvk
 tests/jena.py.) A test checks that the files as released, read as they are, make riot ask its proxy (on
 loopback, where nothing answers) for w3id.org and fail, rather than reach the network.
 
-SHACL: pyshacl, run as pvkg runs it (pvkg.build.validate._shacl: no inference, SHACL-AF on, the ontology in the
+SHACL: pyshacl, run as pvkg runs it (pvkg._build.validate._shacl: no inference, SHACL-AF on, the ontology in the
 data graph), and Jena SHACL must agree: the seed graph conforms under both, and each graph in
 tests/data/shacl/ gives under both exactly the results (focus node, constraint component, path) its header
 names. The one justified difference is named in its fixture with `jena-only:` and checked as such: rdflib
@@ -45,14 +45,13 @@ from rdflib.compare import isomorphic
 from rdflib.term import Node
 from servers import HOST
 
-from pvkg import resources
-from pvkg.build.describe import DESCRIPTION_FILE, dataset_description
-from pvkg.build.pipeline import Build
-from pvkg.build.validate import load_shapes
-from pvkg.errors import UsageError
-from pvkg.publish.export import CONTEXT_IRI
-from pvkg.publish.nanopub import nanopublications
-from pvkg.publish.release import (
+from pvkg import _resources as resources
+from pvkg._build.describe import DESCRIPTION_FILE, dataset_description
+from pvkg._build.pipeline import Build
+from pvkg._build.validate import load_shapes
+from pvkg._publish.export import CONTEXT_IRI
+from pvkg._publish.nanopub import nanopublications
+from pvkg._publish.release import (
     DATA_GRAPH,
     EXPORT_FORMATS,
     WHAT,
@@ -61,6 +60,7 @@ from pvkg.publish.release import (
     export_file_name,
     write_release,
 )
+from pvkg.errors import UsageError
 
 # A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -271,7 +271,7 @@ def rows(report: Graph) -> set[Row]:
 
 
 def pyshacl_rows(data: Graph, shapes: Graph) -> tuple[bool, set[Row]]:
-    """pyshacl with the options pvkg.build.validate._shacl gives it."""
+    """pyshacl with the options pvkg._build.validate._shacl gives it."""
     conforms, report, _ = pyshacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
                                            allow_warnings=True, inplace=True)
     return conforms, rows(report)

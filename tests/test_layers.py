@@ -11,14 +11,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pvkg"
 
 # From the bottom up: each layer may import its own modules and those of the layers below it.
 LAYERS = (
-    ("base", {"pvkg.errors", "pvkg.namespaces", "pvkg.resources", "pvkg.files", "pvkg.rdftext", "pvkg.text",
-              "pvkg.version", "pvkg.yamlfile"}),
-    ("sparql", {"pvkg.sparql"}),  # query text and files, stores, result formats: what the build's checks use too
-    ("build", {"pvkg.build"}),
-    ("query", {"pvkg.query"}),
-    ("publish", {"pvkg.publish"}),
-    ("serve", {"pvkg.serve"}),
-    ("command", {"pvkg.cli", "pvkg.progress", "pvkg.api", "pvkg.__main__", "pvkg"}),
+    ("base", {"pvkg.errors", "pvkg._namespaces", "pvkg._resources", "pvkg._files", "pvkg._rdftext", "pvkg._text",
+              "pvkg._version", "pvkg._yamlfile"}),
+    ("sparql", {"pvkg._sparql"}),  # query text and files, stores, result formats: what the build's checks use too
+    ("build", {"pvkg._build"}),
+    ("query", {"pvkg._query"}),
+    ("publish", {"pvkg._publish"}),
+    ("serve", {"pvkg._serve"}),
+    ("command", {"pvkg._cli", "pvkg._progress", "pvkg._api", "pvkg.__main__", "pvkg"}),
 )
 
 

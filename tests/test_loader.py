@@ -17,13 +17,13 @@ from pyld import jsonld
 from rdflib import Graph, Literal, URIRef
 from typer.testing import CliRunner
 
-from pvkg import resources
-from pvkg.build.pipeline import build_graph
-from pvkg.build.studies import read_corpus
-from pvkg.cli import app
+from pvkg import _resources as resources
+from pvkg._build.pipeline import build_graph
+from pvkg._build.studies import read_corpus
+from pvkg._cli import app
+from pvkg._publish.export import CONTEXT_IRI, jsonld_bytes, rdfxml_bytes
+from pvkg._rdftext import ntriples_bytes, turtle_bytes
 from pvkg.errors import InputError
-from pvkg.publish.export import CONTEXT_IRI, jsonld_bytes, rdfxml_bytes
-from pvkg.rdftext import ntriples_bytes, turtle_bytes
 
 DATA = Path(__file__).parent / "data"
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))

@@ -9,9 +9,9 @@ from conftest import REPO
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from pvkg import resources
-from pvkg.build.load import load_ontology
-from pvkg.namespaces import CONCEPT_PREFIXES, ONTOLOGY_IRI, PVKG, VANN
+from pvkg import _resources as resources
+from pvkg._build.load import load_ontology
+from pvkg._namespaces import CONCEPT_PREFIXES, ONTOLOGY_IRI, PVKG, VANN
 
 DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 

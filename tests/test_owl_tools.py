@@ -28,13 +28,13 @@ from servers import _missing
 from test_evidence import MINIMAL, build
 from test_shapes import validate
 
-from pvkg import resources
-from pvkg.build.load import load_ontology
-from pvkg.build.quality import check_quality, load_checks
-from pvkg.build.validate import load_shapes
-from pvkg.namespaces import ONTOLOGY_IRI, PVKG
-from pvkg.publish.export import TEXT_RANGE
-from pvkg.publish.release import ROBOT_FOLDER, GraphParts, export_bytes, write_release
+from pvkg import _resources as resources
+from pvkg._build.load import load_ontology
+from pvkg._build.quality import check_quality, load_checks
+from pvkg._build.validate import load_shapes
+from pvkg._namespaces import ONTOLOGY_IRI, PVKG
+from pvkg._publish.export import TEXT_RANGE
+from pvkg._publish.release import ROBOT_FOLDER, GraphParts, export_bytes, write_release
 
 OWLAPI_SUFFIXES = (".rdf", ".ttl", ".nt", ".trig")  # what the OWL API reads (see the module's docstring)
 OWLREADY_SUFFIXES = (".rdf", ".nt")  # what owlready2 reads

@@ -38,10 +38,10 @@ from conftest import STUDIES
 from servers import PvkgServer, _missing, pvkg_server  # noqa: F401  (pytest fixtures)
 from typer.testing import CliRunner
 
-from pvkg.cli import app
-from pvkg.namespaces import BASE, PVKG
-from pvkg.publish.pages import local_path
-from pvkg.sparql.queries import load_queries
+from pvkg._cli import app
+from pvkg._namespaces import BASE, PVKG
+from pvkg._publish.pages import local_path
+from pvkg._sparql.queries import load_queries
 
 VNU_JAR = NPM_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 VNU_TIMEOUT_S = 300
@@ -195,7 +195,7 @@ def test_the_ontology_page_lists_each_term_once_with_readable_kinds_and_its_docu
 def test_a_term_with_several_types_is_listed_once_with_each_kind_named():
     from rdflib import OWL, RDFS, Literal, URIRef
 
-    from pvkg.publish.pages import Labels, defined_terms
+    from pvkg._publish.pages import Labels, defined_terms
 
     term, own_class = URIRef(f"{PVKG._NS}Thing"), URIRef(f"{PVKG._NS}Kind")
     rows = [(term, OWL.Class, Literal("a thing", lang="en")), (term, RDFS.Class, Literal("a thing", lang="en")),

@@ -1,4 +1,4 @@
-"""How long commands show their progress (pvkg/progress.py): a stage that counts its work draws its count, rate
+"""How long commands show their progress (pvkg/_progress.py): a stage that counts its work draws its count, rate
 and time left on a terminal; the benchmarks count their stages on a terminal and print only their lines
 elsewhere. (The commands' own terminal tests are beside them: test_build, test_exports, test_remote.)"""
 
@@ -12,8 +12,8 @@ from conftest import REPO
 from rich.progress import Progress
 from terminal import counted, on_a_terminal, shown_lines
 
-from pvkg.build import pipeline
-from pvkg.progress import _Count
+from pvkg._build import pipeline
+from pvkg._progress import _Count
 
 
 def test_a_counted_stage_shows_its_count_rate_and_time_left():

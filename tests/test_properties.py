@@ -32,13 +32,13 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from pvkg import resources
-from pvkg.build.pipeline import build_graph
+from pvkg import _resources as resources
+from pvkg._build.pipeline import build_graph
+from pvkg._sparql.queries import load_queries, run_query
+from pvkg._sparql.stores import OxigraphStore
+from pvkg._yamlfile import CORE_SCHEMA
+from pvkg._yamlfile import load as load_yaml
 from pvkg.errors import PvkgError
-from pvkg.sparql.queries import load_queries, run_query
-from pvkg.sparql.stores import OxigraphStore
-from pvkg.yamlfile import CORE_SCHEMA
-from pvkg.yamlfile import load as load_yaml
 
 # Deterministic in CI and nothing written into the repository: no example database, and hypothesis's own
 # caches (Unicode tables, constants) in the temporary folder instead of ./.hypothesis/. A settings object
@@ -785,7 +785,7 @@ def test_a_control_character_is_refused_with_its_line(control, where, raw):
 
 # ------------------------------------------------------------------------------------------------------
 # Input that once escaped as another exception than PvkgError, or built a graph no store could load
-# (found by the properties above, fixed in pvkg.yamlfile and pvkg.build.studies while they were written)
+# (found by the properties above, fixed in pvkg._yamlfile and pvkg._build.studies while they were written)
 # ------------------------------------------------------------------------------------------------------
 
 
@@ -801,8 +801,9 @@ def test_very_deeply_nested_yaml_does_not_crash_the_interpreter(tmp_path):
     """~50,000 levels of nesting (a 100 kB file) crashed the interpreter with SIGSEGV in libyaml's own
     recursive composer; run in a child process, so that a crash cannot take the test run with it."""
     (tmp_path / "s1.yaml").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    script = ("import sys; from pathlib import Path; from pvkg import resources; from pvkg.errors import PvkgError\n"
-              "from pvkg.build.studies import read_corpus\n"
+    script = ("import sys; from pathlib import Path; from pvkg import _resources as resources\n"
+              "from pvkg.errors import PvkgError\n"
+              "from pvkg._build.studies import read_corpus\n"
               "try: read_corpus([Path(sys.argv[1])], resources.vocabulary_files())\n"
               "except PvkgError: sys.exit(3)\n")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, timeout=120)

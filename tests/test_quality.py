@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
 
-from pvkg import resources
-from pvkg.build import quality
-from pvkg.build.quality import QualityProblem, check_quality, load_checks, quality_store, require_quality
+from pvkg import _resources as resources
+from pvkg._build import quality
+from pvkg._build.quality import QualityProblem, check_quality, load_checks, quality_store, require_quality
+from pvkg._rdftext import turtle_bytes
+from pvkg._sparql.queries import QueryError, load_queries
+from pvkg._sparql.stores import RdflibStore
 from pvkg.errors import PvkgError, QualityError
-from pvkg.rdftext import turtle_bytes
-from pvkg.sparql.queries import QueryError, load_queries
-from pvkg.sparql.stores import RdflibStore
 
 DATA = Path(__file__).parent / "data" / "qc"
 CHECKS = {check.name: check for check in load_checks()}

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from pvkg.build.load import load_ontology
-from pvkg.sparql.queries import (
+from pvkg._build.load import load_ontology
+from pvkg._sparql.queries import (
     QueryError,
     UnknownConceptError,
     bind_parameters,
@@ -23,8 +23,8 @@ from pvkg.sparql.queries import (
     load_queries,
     run_query,
 )
-from pvkg.sparql.results import render
-from pvkg.sparql.stores import OxigraphStore
+from pvkg._sparql.results import render
+from pvkg._sparql.stores import OxigraphStore
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("PVKG_REGEN_GOLDEN") == "1"  # PVKG_REGEN_GOLDEN=1 pytest tests/test_queries.py
@@ -371,9 +371,9 @@ def test_answers_do_not_depend_on_hash_order(tmp_path, seed_build):
 
     script = (
         "from pathlib import Path\n"
-        "from pvkg.build import pipeline\n"
-        "from pvkg.sparql.queries import load_queries, run_query\n"
-        "from pvkg.sparql.results import render\n"
+        "from pvkg._build import pipeline\n"
+        "from pvkg._sparql.queries import load_queries, run_query\n"
+        "from pvkg._sparql.results import render\n"
         f"graph = pipeline.build_graph([Path({str(REPO / 'studies')!r})], reason=False).graph\n"
         "for name, q in load_queries().items():\n"
         f"    print(render(run_query(graph, q, {PARAMS!r}.get(name)), 'csv'))\n"

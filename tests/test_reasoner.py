@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pvkg.build.pipeline import require_consistent
-from pvkg.build.reason import check_consistency
+from pvkg._build.pipeline import require_consistent
+from pvkg._build.reason import check_consistency
 from pvkg.errors import InconsistencyError
 
 PREFIXES = """
@@ -109,7 +109,7 @@ PLANTED = {
 def planted(seed_build, additions: dict[str, str]):
     from rdflib import Graph
 
-    from pvkg.build.load import DataParts
+    from pvkg._build.load import DataParts
 
     triples = {file: list(part) for file, part in seed_build.parts.triples.items()}
     for file, turtle in additions.items():
@@ -122,7 +122,7 @@ def planted(seed_build, additions: dict[str, str]):
 def proofs(seed_build):
     """One proof cache for the module: the seed's modules are proved once, so each case checks only what it
     changed (as a rebuild does)."""
-    from pvkg.build.reason import ProofCache, check_file_modules
+    from pvkg._build.reason import ProofCache, check_file_modules
 
     cache = ProofCache(None, "")
     report = check_file_modules(seed_build.ontology, seed_build.parts, cache)
@@ -132,7 +132,7 @@ def proofs(seed_build):
 
 @pytest.mark.parametrize("case", PLANTED)
 def test_file_modules_find_every_planted_clash_the_whole_graph_check_finds(seed_build, proofs, case):
-    from pvkg.build.reason import check_file_modules
+    from pvkg._build.reason import check_file_modules
 
     parts = planted(seed_build, PLANTED[case])
     assert check_consistency(seed_build.ontology + parts.graph()).consistent is False
@@ -142,7 +142,7 @@ def test_file_modules_find_every_planted_clash_the_whole_graph_check_finds(seed_
 
 
 def test_a_rebuild_checks_only_the_modules_an_edit_changed(seed_build, proofs):
-    from pvkg.build.reason import check_file_modules
+    from pvkg._build.reason import check_file_modules
 
     report = check_file_modules(seed_build.ontology, seed_build.parts, proofs)
     assert (report.checked, report.proved_before) == (0, len(seed_build.parts.triples))
@@ -155,7 +155,7 @@ def test_a_rebuild_checks_only_the_modules_an_edit_changed(seed_build, proofs):
 def test_a_clash_stops_the_build_with_a_line_for_each_file(seed_build, proofs):
     from dataclasses import replace
 
-    from pvkg.build.pipeline import check_build
+    from pvkg._build.pipeline import check_build
 
     build = replace(seed_build, parts=planted(seed_build, PLANTED["a finding of two disjoint kinds"]), proofs=proofs)
     with pytest.raises(InconsistencyError) as caught:
@@ -166,7 +166,7 @@ def test_a_clash_stops_the_build_with_a_line_for_each_file(seed_build, proofs):
 
 
 def pipeline_stages():
-    from pvkg.build.pipeline import Stages
+    from pvkg._build.pipeline import Stages
 
     return Stages()
 
@@ -176,7 +176,7 @@ def test_an_ontology_with_an_axiom_kind_modules_do_not_cover_is_checked_whole(se
     whole graph, and still finds the seed consistent."""
     from rdflib import Graph
 
-    from pvkg.build.reason import check_file_modules, unsupported_axioms
+    from pvkg._build.reason import check_file_modules, unsupported_axioms
 
     ontology = Graph() + seed_build.ontology
     ontology.parse(data=PREFIXES + "pvkg:about owl:propertyChainAxiom ( pvkg:reportedIn pvkg:about ) .",
@@ -204,7 +204,7 @@ def _hermit_children() -> list[int]:
 def test_a_check_started_early_reports_every_file_once_shown(seed_build):
     """build_graph starts the check before validating; the progress it made meanwhile is told when its stage
     starts, and then the rest, so that the stage's count reaches its total."""
-    from pvkg.build.reason import ModuleCheck, ProofCache
+    from pvkg._build.reason import ModuleCheck, ProofCache
 
     check = ModuleCheck(seed_build.ontology, seed_build.parts, ProofCache(None, ""))
     time.sleep(1)  # it proves some files before anyone shows them
@@ -216,7 +216,7 @@ def test_a_check_started_early_reports_every_file_once_shown(seed_build):
 def test_a_stopped_check_leaves_no_java_running(seed_build):
     """A build that fails in another stage while HermiT runs stops the check: its Java processes are killed and
     none starts after."""
-    from pvkg.build.reason import ModuleCheck, ProofCache, _Stopped
+    from pvkg._build.reason import ModuleCheck, ProofCache, _Stopped
 
     check = ModuleCheck(seed_build.ontology, seed_build.parts, ProofCache(None, ""))
     deadline = time.monotonic() + 60
@@ -245,7 +245,7 @@ OUT_OF_MEMORY = """Exception in thread "main" java.lang.OutOfMemoryError: Java h
 
 
 def test_hermit_out_of_memory_is_a_failure_not_an_inconsistency():
-    from pvkg.build.reason import INCONSISTENT, _failure
+    from pvkg._build.reason import INCONSISTENT, _failure
 
     assert not INCONSISTENT.search(OUT_OF_MEMORY)
     assert "ran out of memory" in str(_failure(OUT_OF_MEMORY))
@@ -255,7 +255,7 @@ def test_hermit_out_of_memory_is_a_failure_not_an_inconsistency():
 
 def test_a_check_that_runs_out_of_memory_says_so(seed_build, tmp_path):
     """HermiT given too small a heap for the seed graph: an error that says why, never a verdict."""
-    from pvkg.build.reason import _first_inconsistent, _lines, _ntriples, _Processes
+    from pvkg._build.reason import _first_inconsistent, _lines, _ntriples, _Processes
     from pvkg.errors import ReasonerError
 
     path = _ntriples(_lines(seed_build.graph), tmp_path / "graph.nt")

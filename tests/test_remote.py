@@ -20,13 +20,13 @@ from rdflib.namespace import DCTERMS
 from servers import oxigraph_server, virtuoso_bulk_load, virtuoso_server  # noqa: F401  (pytest fixtures)
 from terminal import counted, on_a_terminal, shown_lines
 
-from pvkg.build import pipeline
-from pvkg.namespaces import DEFAULT_GRAPH, ID, PVKG
-from pvkg.publish.publish import count_triples
-from pvkg.sparql.queries import load_queries, run_query
-from pvkg.sparql.remote import Endpoint
-from pvkg.sparql.results import render
-from pvkg.sparql.stores import EndpointStore, OxigraphStore
+from pvkg._build import pipeline
+from pvkg._namespaces import DEFAULT_GRAPH, ID, PVKG
+from pvkg._publish.publish import count_triples
+from pvkg._sparql.queries import load_queries, run_query
+from pvkg._sparql.remote import Endpoint
+from pvkg._sparql.results import render
+from pvkg._sparql.stores import EndpointStore, OxigraphStore
 
 QUERIES = load_queries()
 PARAMS = {"evidence": {"concept": "value:transparency"}}

@@ -1,4 +1,4 @@
-"""The evidence report (pvkg/publish/report.py): a static page with SVG figures, written from the seed graph and read
+"""The evidence report (pvkg/_publish/report.py): a static page with SVG figures, written from the seed graph and read
 back as XML, as text and as pixels (in Debian's Chromium, tests/browser.py), the way a reader opens it."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from pvkg import __version__
+from pvkg._publish.report import clean, network_edges, write_report, xml_escape
+from pvkg._sparql.queries import QueryResult, load_queries, run_query
+from pvkg._sparql.stores import OxigraphStore
 from pvkg.errors import PvkgError
-from pvkg.publish.report import clean, network_edges, write_report, xml_escape
-from pvkg.sparql.queries import QueryResult, load_queries, run_query
-from pvkg.sparql.stores import OxigraphStore
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SVG = "{http://www.w3.org/2000/svg}"

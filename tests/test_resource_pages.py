@@ -1,8 +1,8 @@
-"""The pages of a study, a finding and a concept (pvkg/publish/views.py), as `pvkg serve` shows them over the seed
+"""The pages of a study, a finding and a concept (pvkg/_publish/views.py), as `pvkg serve` shows them over the seed
 studies: each leads with what it is (a study's citation, a finding's statement, a concept's labels and place), says
 no more than the graph (second-hand findings, editors' placements), and keeps the graph's own tables below.
 
-The expected values come from the study files (pvkg.build.studies) and the built graph, not from the pages' code. A
+The expected values come from the study files (pvkg._build.studies) and the built graph, not from the pages' code. A
 concept named by more findings than a page lists is checked on Oxigraph itself, with the view's queries."""
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 from servers import pvkg_server, virtuoso_bulk_load, virtuoso_server  # noqa: F401  (pytest fixtures)
 
-from pvkg.build.studies import display_name
-from pvkg.namespaces import BASE, FINDING_KINDS, PVKG, concept_iri, finding_iri, person_iri, work_iri
-from pvkg.publish import views
-from pvkg.publish.pages import Labels
-from pvkg.sparql.remote import Endpoint
-from pvkg.sparql.stores import EndpointStore, OxigraphStore, RdflibStore
+from pvkg._build.studies import display_name
+from pvkg._namespaces import BASE, FINDING_KINDS, PVKG, concept_iri, finding_iri, person_iri, work_iri
+from pvkg._publish import views
+from pvkg._publish.pages import Labels
+from pvkg._sparql.remote import Endpoint
+from pvkg._sparql.stores import EndpointStore, OxigraphStore, RdflibStore
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -295,7 +295,7 @@ def test_authors_are_ordered_as_the_citation_names_them():
 
 
 def _view(store, iri: str):
-    """A resource's view, its queries run as the server runs them (pvkg.serve.app PvkgServer._view)."""
+    """A resource's view, its queries run as the server runs them (pvkg._serve.app PvkgServer._view)."""
     outgoing = store.select(f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}")[1]
     name = views.view_of(iri, [o for p, o in outgoing if p == RDF.type])
     if name is None:

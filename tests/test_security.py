@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pvkg import yamlfile
-from pvkg.sparql.queries import QueryError, canned_text, get_query, load_queries, run_query
-from pvkg.sparql.stores import OxigraphStore, QueryTimeoutError, TimeLimitedStore
-from pvkg.sparql.syntax import keywords
+from pvkg import _yamlfile as yamlfile
+from pvkg._sparql.queries import QueryError, canned_text, get_query, load_queries, run_query
+from pvkg._sparql.stores import OxigraphStore, QueryTimeoutError, TimeLimitedStore
+from pvkg._sparql.syntax import keywords
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pvkg"
 # calls that evaluate text as code or hand it to a shell, and loaders that build arbitrary objects
@@ -134,7 +134,7 @@ def test_rdflib_never_fetches_graphs_named_in_a_query(monkeypatch):
 
     from rdflib import Dataset
 
-    import pvkg.sparql.stores  # noqa: F401  (sets rdflib's switch)
+    import pvkg._sparql.stores  # noqa: F401  (sets rdflib's switch)
     attempts = []
     monkeypatch.setattr(socket.socket, "connect", lambda sock, address: attempts.append(address))
     rows = list(Dataset().query("SELECT * FROM <http://127.0.0.1:9/data.ttl> WHERE { ?s ?p ?o }"))

@@ -20,10 +20,10 @@ from servers import PVKG_TEST_OPTIONS, PvkgServer, oxigraph_server, pvkg_server,
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from pvkg import resources
-from pvkg.sparql.queries import load_queries, run_query
-from pvkg.sparql.remote import Endpoint
-from pvkg.sparql.stores import OxigraphStore
+from pvkg import _resources as resources
+from pvkg._sparql.queries import load_queries, run_query
+from pvkg._sparql.remote import Endpoint
+from pvkg._sparql.stores import OxigraphStore
 
 TIMEOUT_S = PVKG_TEST_OPTIONS[PVKG_TEST_OPTIONS.index("--timeout") + 1]
 MAX_ROWS = int(PVKG_TEST_OPTIONS[PVKG_TEST_OPTIONS.index("--max-rows") + 1])
@@ -438,8 +438,8 @@ def test_every_link_on_the_site_resolves(server):
 
 
 def test_serve_proxies_a_remote_endpoint(oxigraph_server, seed_build, tmp_path, embedded):  # noqa: F811
-    from pvkg.publish.publish import publish
-    from pvkg.rdftext import turtle_bytes
+    from pvkg._publish.publish import publish
+    from pvkg._rdftext import turtle_bytes
 
     built = tmp_path / "pvkg.ttl"
     built.write_bytes(turtle_bytes(list(seed_build.graph)))
@@ -474,8 +474,8 @@ def test_the_documentation_and_report_beside_the_graph_are_served(server, seed_b
     linked from the start page) as soon as it is there; before, those paths answer 404."""
     import shutil
 
-    from pvkg.publish.docs import write_docs
-    from pvkg.publish.report import write_report
+    from pvkg._publish.docs import write_docs
+    from pvkg._publish.report import write_report
     dist = server.directory / "dist"
     assert http(f"{server.url}/docs/")[0] == 404 and "/docs/" not in http(f"{server.url}/")[2].decode()
     try:

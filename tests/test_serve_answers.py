@@ -1,5 +1,5 @@
 """The canned queries' answers as `pvkg serve` keeps and sends them: computed once per version of the graph by a
-query worker, stored on disk (pvkg/serve/answerfiles.py), sent whole or in pages. The file format is checked against
+query worker, stored on disk (pvkg/_serve/answerfiles.py), sent whole or in pages. The file format is checked against
 pvkg's own result writers; the rest on real servers on loopback and on a real worker pool."""
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from servers import PVKG_TEST_OPTIONS, PvkgServer, pvkg_server, start_pvkg  # no
 from test_serve import http
 from test_workers import COUNT, ENDLESS, built, run  # noqa: F401  (built: a fixture)
 
-from pvkg.build.describe import DESCRIPTION_FILE
-from pvkg.build.pipeline import BUILT_BY_FILE, CACHE_DIR, GRAPH_FILE
-from pvkg.serve.answerfiles import StoredAnswer, write_answer
-from pvkg.serve.answers import CannedAnswers
-from pvkg.serve.workers import QueryFailure, QueryPool, StoreSource
-from pvkg.sparql.queries import QueryResult, canned_text, load_queries, run_query
-from pvkg.sparql.results import render, to_json
-from pvkg.sparql.stores import OxigraphStore
+from pvkg._build.describe import DESCRIPTION_FILE
+from pvkg._build.pipeline import BUILT_BY_FILE, CACHE_DIR, GRAPH_FILE
+from pvkg._serve.answerfiles import StoredAnswer, write_answer
+from pvkg._serve.answers import CannedAnswers
+from pvkg._serve.workers import QueryFailure, QueryPool, StoreSource
+from pvkg._sparql.queries import QueryResult, canned_text, load_queries, run_query
+from pvkg._sparql.results import render, to_json
+from pvkg._sparql.stores import OxigraphStore
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 LONG = "concept-support"  # the longest canned answer on the seed graph: 59 rows

@@ -20,8 +20,8 @@ from rdflib import Graph, Namespace, URIRef
 from servers import HOST, PVKG_TEST_OPTIONS, PvkgServer, pvkg_server, start_pvkg  # noqa: F401
 from test_serve import http
 
-from pvkg.build.pipeline import CACHE_DIR
-from pvkg.sparql.syntax import MAX_NESTING
+from pvkg._build.pipeline import CACHE_DIR
+from pvkg._sparql.syntax import MAX_NESTING
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

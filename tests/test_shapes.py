@@ -16,11 +16,11 @@ import pytest
 from rdflib import RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF
 
-from pvkg import resources
-from pvkg.build import pipeline
-from pvkg.build.load import DataParts
-from pvkg.build.validate import SH, ValidationReport, load_shapes, validate_parts
-from pvkg.namespaces import BIBO, CITO, ID, PVKG
+from pvkg import _resources as resources
+from pvkg._build import pipeline
+from pvkg._build.load import DataParts
+from pvkg._build.validate import SH, ValidationReport, load_shapes, validate_parts
+from pvkg._namespaces import BIBO, CITO, ID, PVKG
 
 PVKGSH = Namespace("https://w3id.org/pvkg/shapes#")
 # A plain Namespace: pytest probes module attributes, and rdflib's XSD warns on every unknown one.

@@ -1,4 +1,4 @@
-"""Reading SPARQL text token by token (pvkg/sparql/syntax.py), the server's content negotiation, and the protocol's
+"""Reading SPARQL text token by token (pvkg/_sparql/syntax.py), the server's content negotiation, and the protocol's
 result formats: what the read-only endpoint relies on to refuse updates and SERVICE, and to answer in the
 format a client asks for."""
 
@@ -11,10 +11,10 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from starlette.requests import Request
 
-from pvkg.serve.http import KeptBodies, negotiate, valid_iri
-from pvkg.sparql.queries import QueryResult
-from pvkg.sparql.results import SELECT_MEDIA_TYPES, boolean_xml, to_sparql_tsv, to_xml
-from pvkg.sparql.syntax import request_form, uses_service
+from pvkg._serve.http import KeptBodies, negotiate, valid_iri
+from pvkg._sparql.queries import QueryResult
+from pvkg._sparql.results import SELECT_MEDIA_TYPES, boolean_xml, to_sparql_tsv, to_xml
+from pvkg._sparql.syntax import request_form, uses_service
 
 
 @pytest.mark.parametrize(("text", "form"), [

@@ -2,7 +2,7 @@
 
 The samples in tests/data/starter/ are written as Zotero, Crossref and hand-made BibTeX files give them:
 LaTeX escapes, braces, several authors, CRLF line ends, a DOI given as a URL. Every starter file is read back
-by pvkg's own reader (pvkg.build.studies.read_corpus), and validated with `pvkg validate` beside the seed studies."""
+by pvkg's own reader (pvkg._build.studies.read_corpus), and validated with `pvkg validate` beside the seed studies."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from conftest import REPO, STUDIES
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pvkg import resources
-from pvkg.build.starter import BLOCK, FLOW, ITEM, NESTED, clean, yaml_scalar
-from pvkg.build.studies import read_corpus
-from pvkg.build.studyformat import STUDY
+from pvkg import _resources as resources
+from pvkg._build.starter import BLOCK, FLOW, ITEM, NESTED, clean, yaml_scalar
+from pvkg._build.studies import read_corpus
+from pvkg._build.studyformat import STUDY
+from pvkg._yamlfile import load as load_yaml
 from pvkg.errors import InputError
-from pvkg.yamlfile import load as load_yaml
 
 SAMPLES = REPO / "tests" / "data" / "starter"
 BERTOT = "http://zotero.org/users/local/kHk0Ra8G/items/5ZT8WJ3P"  # the Zotero CSL-JSON item's id
@@ -230,7 +230,7 @@ def test_the_hints_point_at_sections_the_guide_has(cli, tmp_path):
 ])
 def test_the_usual_id(names, more, title, year, expected):
     """The id the seed studies have: the family names the author-year label names, then the year."""
-    from pvkg.build.starter import Entry, record_from, study_id
+    from pvkg._build.starter import Entry, record_from, study_id
 
     entry = Entry(key="k", kind="article", title=title, names=tuple(names), more_authors=more, date=year)
     assert study_id(record_from(entry, "bibtex")) == expected
@@ -273,8 +273,8 @@ def test_an_id_or_a_doi_the_folder_already_holds(cli, tmp_path):
 def test_a_file_that_appears_while_the_starter_is_made_is_kept(tmp_path):
     """The file is linked into place, which fails if one of its name is there by then: never replaced, and
     nothing of the write left behind."""
+    from pvkg._files import write_new
     from pvkg.errors import UsageError
-    from pvkg.files import write_new
 
     path = tmp_path / "doe-2025.yaml"
     path.write_text("id: theirs\n", encoding="utf-8")
@@ -426,7 +426,7 @@ def test_any_text_reads_back_as_written(text):
 
 
 def test_a_family_name_alone_of_several_words_ends_in_a_comma_as_the_reader_asks():
-    from pvkg.build.starter import _author
+    from pvkg._build.starter import _author
 
     assert _author("Van Dijk", "") == "Van Dijk," and _author("OECD", "") == "OECD"
     assert _author("Luna", "Dolores E.") == "Luna, Dolores E."

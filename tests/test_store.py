@@ -8,10 +8,10 @@ import pytest
 from rdflib import Literal
 from rdflib.plugins.sparql import prepareQuery
 
-from pvkg.sparql.queries import load_queries, run_query
-from pvkg.sparql.results import render
-from pvkg.sparql.stores import OxigraphStore, RdflibStore
-from pvkg.sparql.syntax import substitute, without_comments
+from pvkg._sparql.queries import load_queries, run_query
+from pvkg._sparql.results import render
+from pvkg._sparql.stores import OxigraphStore, RdflibStore
+from pvkg._sparql.syntax import substitute, without_comments
 
 QUERIES = load_queries()
 PARAMS = {"evidence": [{"concept": "value:transparency"}, {"concept": "Citizen Experience"},
@@ -85,7 +85,7 @@ def test_comments_go_but_strings_and_iris_with_a_hash_stay():
 def synthetic_engines(tmp_path_factory):
     """A synthetic corpus of about 6,000 triples (bench/generate.py), built and loaded into both engines."""
     from bench.generate import generate
-    from pvkg.build import pipeline
+    from pvkg._build import pipeline
 
     corpus = generate(tmp_path_factory.mktemp("corpus") / "studies", 6000, seed=7)
     build = pipeline.build_graph([corpus.folder], reason=False)

@@ -1,4 +1,4 @@
-"""The study-file format, declared once (pvkg/build/studyformat.py), and what follows from it: the reader's fields, the
+"""The study-file format, declared once (pvkg/_build/studyformat.py), and what follows from it: the reader's fields, the
 published JSON Schema (checked with the `jsonschema` library, as editors' tools read it) and the field tables
 of docs/encoding.md. `PVKG_REGENERATE=1 pytest tests/test_study_format.py` writes the tables and the shipped
 schema anew after the declaration changed."""
@@ -13,12 +13,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pvkg import resources
-from pvkg.build.studies import read_corpus, vocabulary_concept_ids
-from pvkg.build.studyformat import field_tables, schema_text
+from pvkg import _resources as resources
+from pvkg._build.studies import read_corpus, vocabulary_concept_ids
+from pvkg._build.studyformat import field_tables, schema_text
+from pvkg._yamlfile import LineList, LineMap
+from pvkg._yamlfile import load as load_yaml
 from pvkg.errors import InputError
-from pvkg.yamlfile import LineList, LineMap
-from pvkg.yamlfile import load as load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "encoding.md"
@@ -52,7 +52,7 @@ def test_the_docs_field_tables_are_the_declarations():
     if REGEN:
         DOCS.write_text(written, encoding="utf-8")
         text = written
-    assert written == text, "docs/encoding.md's field tables differ from pvkg/build/studyformat.py: PVKG_REGENERATE=1"
+    assert written == text, "docs/encoding.md's field tables differ from pvkg/_build/studyformat.py: PVKG_REGENERATE=1"
 
 
 def test_the_shipped_schema_is_the_one_pvkg_schema_makes():
@@ -139,8 +139,8 @@ def _minimal_with(tmp_path: Path, line: str) -> Path:
 def test_source_url_reaches_the_graph_as_the_encoding_s_provenance(tmp_path):
     from rdflib import URIRef
 
-    from pvkg.build.load import corpus_to_graph
-    from pvkg.namespaces import PVKG, work_iri
+    from pvkg._build.load import corpus_to_graph
+    from pvkg._namespaces import PVKG, work_iri
 
     path = _minimal_with(tmp_path, "source-url: https://doi.org/10.1016/j.giq.2010.03.001")
     graph, _ = corpus_to_graph(read_corpus([path], resources.vocabulary_files()))
@@ -159,7 +159,7 @@ def test_a_source_url_that_is_no_web_address_is_refused_at_its_line(tmp_path):
 def test_pvkg_schema_prints_the_shipped_schema_and_adds_a_folder_s_concepts(tmp_path):
     from typer.testing import CliRunner
 
-    from pvkg.cli import app
+    from pvkg._cli import app
 
     printed = CliRunner().invoke(app, ["schema"])
     assert printed.exit_code == 0 and printed.stdout == resources.study_schema_file().read_text(encoding="utf-8")

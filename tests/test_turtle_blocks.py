@@ -1,4 +1,4 @@
-"""A rebuild writes the Turtle again only where an edit changed it (pvkg/build/turtleblocks.py): the file is the same,
+"""A rebuild writes the Turtle again only where an edit changed it (pvkg/_build/turtleblocks.py): the file is the same,
 byte for byte, as a build from nothing, and the blocks of subjects no edit touched are copied from the last
 build's file, not written again."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import STUDIES
 
-from pvkg.build import pipeline
-from pvkg.build.turtleblocks import BLOCKS_FILE, TurtleBlocks
+from pvkg._build import pipeline
+from pvkg._build.turtleblocks import BLOCKS_FILE, TurtleBlocks
 
 
 def _build(corpus: Path, out: Path) -> bytes:

@@ -63,7 +63,7 @@ def test_installed_wheel_builds_the_seed_graph_outside_the_repository(wheel, tmp
     assert result.returncode == 0, result.stderr
     findings = re.search(r"^\s*findings\s+(\d+)$", result.stdout, re.M)
     assert findings and int(findings.group(1)) == len(seed_build.corpus.findings)
-    where = subprocess.run([str(python), "-c", "import pvkg.resources as r; print(r.ontology_file())"],
+    where = subprocess.run([str(python), "-c", "import pvkg._resources as r; print(r.ontology_file())"],
                            cwd=work, check=True, capture_output=True, text=True).stdout.strip()
     assert "/site-packages/pvkg/data/ontology/" in where
     assert (work / "dist" / "pvkg.ttl").stat().st_size > 10_000

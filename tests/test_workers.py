@@ -1,4 +1,4 @@
-"""The server's query workers (pvkg/serve/workers.py), driven directly: real worker processes over a real on-disk
+"""The server's query workers (pvkg/_serve/workers.py), driven directly: real worker processes over a real on-disk
 Oxigraph store and over rdflib, with the limits small enough to reach."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pvkg.rdftext import turtle_bytes
-from pvkg.serve.workers import QueryFailure, QueryPool, StoreSource
-from pvkg.sparql.stores import SelectResult
+from pvkg._rdftext import turtle_bytes
+from pvkg._serve.workers import QueryFailure, QueryPool, StoreSource
+from pvkg._sparql.stores import SelectResult
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -100,7 +100,7 @@ def test_requests_for_a_query_already_running_wait_for_that_run(built):
 
 def _connect_without_network(port: int, answer) -> None:
     """In a spawned process, as in a worker: leave the network, then try to reach a listener on loopback."""
-    from pvkg.serve.workers import isolate_network
+    from pvkg._serve.workers import isolate_network
 
     isolated = isolate_network()
     try:

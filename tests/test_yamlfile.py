@@ -9,8 +9,8 @@ import math
 import pytest
 import yaml
 
-from pvkg import yamlfile
-from pvkg.yamlfile import MAX_DEPTH, RefusedError, YAMLError, load
+from pvkg import _yamlfile as yamlfile
+from pvkg._yamlfile import MAX_DEPTH, RefusedError, YAMLError, load
 
 
 def test_core_schema_not_yaml_1_1():
