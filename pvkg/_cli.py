@@ -53,6 +53,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+FormatOption = Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")]
+
+
+def _check_format(fmt: str) -> None:
+    """Refuse a --format the result writers do not know, before anything is read or built."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+
+
 StudiesOption = Annotated[Path | None, typer.Option(
     "--studies", help="Folder of study files (default: ./studies, else the seed studies shipped with pvkg).",
     show_default=False)]
@@ -196,15 +205,14 @@ def concepts(
                                                "method, channel or construct.", show_default=False)] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Show the labels in this language (English where "
                                              "missing); default: every language.", show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    fmt: FormatOption = "table",
     studies: StudiesOption = None,
 ) -> None:
     """Look up concept ids for a study file: each concept's labels, scheme, broader concepts, the file and line
     that declare it, and how many findings name it. Read from the study and vocabulary files, without a build."""
     from pvkg._build.concepts import find_concepts
 
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    _check_format(fmt)
     result = find_concepts([studies or resources.default_studies_dir()], resources.vocabulary_files(), text,
                            scheme, lang)
     if not result.rows:
@@ -333,7 +341,7 @@ def query(
     param: Annotated[list[str] | None, typer.Option("--param", help="KEY=VALUE, bound as a value; repeatable.",
                                                     show_default=False)] = None,
     lang: LangOption = None,
-    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    fmt: FormatOption = "table",
     studies: StudiesOption = None,
     out: OutOption = Path("dist"),
     store: StoreOption = DEFAULT_ENGINE,
@@ -343,8 +351,7 @@ def query(
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
     """Run one canned query on the built graph (or a SPARQL endpoint) and print its rows."""
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    _check_format(fmt)
     canned = get_query(name)
     params = _parse_params(param or [])
     if lang is not None:
@@ -363,7 +370,7 @@ def compare(
         metavar="[STUDY-ID]...", help="Ids of the studies to compare, as in their study files (luna-2024); "
         "none: list the studies and their ids.", show_default=False)] = None,
     lang: LangOption = None,
-    fmt: Annotated[str, typer.Option("--format", help=f"Output: {', '.join(FORMATS)}.")] = "table",
+    fmt: FormatOption = "table",
     studies: StudiesOption = None,
     out: OutOption = Path("dist"),
     store: StoreOption = DEFAULT_ENGINE,
@@ -377,8 +384,7 @@ def compare(
     from pvkg._query.compare import compare as compare_studies
     from pvkg._query.compare import listing_text, studies_table
 
-    if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    _check_format(fmt)
     language = lang or "en"
     listing_text(language)  # a malformed --lang is reported before any build or connection
     opened = _store(studies, out, store, endpoint, graph, timeout, max_rows)
